@@ -1,0 +1,14 @@
+"""Feedback checks for the labs: each prints one success line or raises CheckFailed with a hint."""
+
+from ._harness import CheckFailed
+from .lab01 import check_build_generator, check_sample_noise
+from .lab02 import check_build_discriminator, check_discriminator_loss, check_generator_loss
+
+__all__ = [
+    "CheckFailed",
+    "check_build_discriminator",
+    "check_build_generator",
+    "check_discriminator_loss",
+    "check_generator_loss",
+    "check_sample_noise",
+]

@@ -1,0 +1,102 @@
+"""The `gan-lab` command (also `python -m gan_lab`): make-labs, validate, execute."""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def _existing_dir(path, what, flag):
+    path = Path(path)
+    if not path.is_dir():
+        raise SystemExit(f"gan-lab: no {what} folder at {path}: run from the kit's root or pass {flag} DIR")
+    return path
+
+
+def cmd_make_labs(args):
+    """Write labs/ from solutions/, or with --check list the stale labs and fail."""
+    from gan_lab.notebooks import LabToolError, make_labs, stale_labs
+
+    solutions = _existing_dir(args.solutions, "solutions", "--solutions")
+    try:
+        if args.check:
+            stale = stale_labs(solutions, args.labs)
+            for path, reason in stale:
+                print(f"stale: {path} ({reason})")
+            if stale:
+                print(f"{len(stale)} lab(s) out of date: run `gan-lab make-labs`", file=sys.stderr)
+                return 1
+            print(f"labs in {args.labs} are up to date with {solutions}")
+            return 0
+        for path, action in make_labs(solutions, args.labs):
+            print(f"{path}: {action}")
+        return 0
+    except LabToolError as error:
+        raise SystemExit(f"gan-lab make-labs: {error}") from None
+
+
+def cmd_validate(args):
+    """Run nbval over solution notebooks with the kit's sanitiser and settings."""
+    from gan_lab.validation import validate
+
+    paths = args.paths or [_existing_dir("solutions", "solutions", "a path")]
+    for path in paths:
+        if not Path(path).exists():
+            raise SystemExit(f"gan-lab validate: {path} does not exist")
+    if args.full:
+        os.environ["GAN_LAB_FAST"] = "0"
+    return validate(paths, args.pytest_args)
+
+
+def cmd_execute(args):
+    """Re-run notebooks and store their outputs in place (fast mode unless --full)."""
+    from gan_lab.validation import execute_in_place
+
+    os.environ["GAN_LAB_FAST"] = "0" if args.full else os.environ.get("GAN_LAB_FAST", "1")
+    for path in args.notebooks:
+        if not Path(path).is_file() or Path(path).suffix != ".ipynb":
+            raise SystemExit(f"gan-lab execute: {path} is not a notebook file")
+        try:
+            execute_in_place(path)
+        except RuntimeError as error:
+            raise SystemExit(f"gan-lab execute: {error}") from None
+        print(f"{path}: outputs stored")
+    return 0
+
+
+def build_parser():
+    """The argument parser with one sub-parser per command."""
+    parser = argparse.ArgumentParser(prog="gan-lab", description="Tools for the gan-lab course kit.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    make = commands.add_parser("make-labs", help="generate student labs/ from solutions/",
+                               description="Generate student notebooks in labs/ from solutions/.")
+    make.add_argument("--check", action="store_true", help="only report stale labs (exit 1 if any)")
+    make.add_argument("--solutions", default="solutions", help="solution notebooks (default: solutions)")
+    make.add_argument("--labs", default="labs", help="where student notebooks go (default: labs)")
+    make.set_defaults(run=cmd_make_labs)
+
+    check = commands.add_parser("validate", help="run nbval over the solution notebooks",
+                                description="Run the solution notebooks with nbval and compare outputs.")
+    check.add_argument("paths", nargs="*", help="notebooks or folders (default: solutions)")
+    check.add_argument("--full", action="store_true", help="turn fast mode off (full training)")
+    check.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[],
+                       help="anything after this goes to pytest, e.g. --pytest-args -x -v")
+    check.set_defaults(run=cmd_validate)
+
+    execute = commands.add_parser("execute", help="re-run notebooks and store their outputs",
+                                  description="Re-run notebooks top to bottom and store fresh outputs.")
+    execute.add_argument("notebooks", nargs="+", help="notebook files to re-run in place")
+    execute.add_argument("--full", action="store_true", help="turn fast mode off (full training)")
+    execute.set_defaults(run=cmd_execute)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the `gan-lab` console script."""
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

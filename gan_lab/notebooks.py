@@ -1,0 +1,324 @@
+"""Generate the student labs in labs/ from the reference notebooks in solutions/.
+
+A lab is its solution notebook with each `### BEGIN SOLUTION` ... `### END SOLUTION` region
+replaced by a placeholder, each `### BEGIN HIDDEN TESTS` ... `### END HIDDEN TESTS` region
+removed (nbgrader conventions), outputs cleared and a notice on top. solutions/ is only read.
+"""
+
+import ast
+import copy
+import hashlib
+import json
+import os
+import stat
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+
+MARKERS = {
+    "### BEGIN SOLUTION": ("begin", "solution"),
+    "### END SOLUTION": ("end", "solution"),
+    "### BEGIN HIDDEN TESTS": ("begin", "hidden"),
+    "### END HIDDEN TESTS": ("end", "hidden"),
+}
+_MARKER_WORDS = {" ".join(marker.lstrip("# ").split()): marker for marker in MARKERS}
+_END_OF = {"solution": "### END SOLUTION", "hidden": "### END HIDDEN TESTS"}
+
+NOTICE_ID = "generated-notice"
+NOTICE = (
+    "> This notebook was generated from `{source}` by `gan-lab make-labs`. "
+    "Fill in the cells marked `# YOUR CODE HERE`; "
+    "instructors edit the solution notebook, not this file."
+)
+
+
+class LabToolError(Exception):
+    """A problem with a solution notebook or a lab; the message is one line: what, then the fix."""
+
+
+def _nbgrader(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def find_solution_cells(nb):
+    """Return the indices of the cells whose metadata marks them `nbgrader.solution`."""
+    return [index for index, cell in enumerate(nb.cells) if _nbgrader(cell).get("solution")]
+
+
+def first_exercise_index(nb):
+    """Return the index of the first `nbgrader.solution` cell, or None when there is none."""
+    return next(iter(find_solution_cells(nb)), None)
+
+
+def check_cells(nb):
+    """Return the indices of the graded (`nbgrader.grade`) cells."""
+    return [index for index, cell in enumerate(nb.cells) if _nbgrader(cell).get("grade")]
+
+
+def _describe_cell(source_name, nb, index):
+    where = f"{source_name}, cell {index + 1} of {len(nb.cells)}"
+    grade_id = _nbgrader(nb.cells[index]).get("grade_id")
+    return f"{where} (grade_id {grade_id!r})" if grade_id else where
+
+
+def _marker(line, where, number):
+    """Return (begin|end, solution|hidden) for a marker line, None for any other line."""
+    stripped = line.strip()
+    if stripped in MARKERS:
+        return MARKERS[stripped]
+    # A misspelt marker would silently leak a solution into the lab, so refuse it.
+    meant = _MARKER_WORDS.get(" ".join(stripped.lstrip("#").split()).upper())
+    if meant:
+        raise LabToolError(
+            f"{where}, line {number}: {stripped!r} looks like a marker; "
+            f"spell it exactly `{meant}` so the region is recognised."
+        )
+    return None
+
+
+def _placeholder(cell_type, indent):
+    if cell_type == "code":
+        return [indent + "# YOUR CODE HERE", indent + "raise NotImplementedError()"]
+    return [indent + "YOUR ANSWER HERE"]
+
+
+def _strip_regions(source, cell_type, where):
+    """Return (student source, kinds of region found) for one cell's source."""
+    kept, found, region = [], set(), None  # region: (kind, line number, indent) while open
+    for number, line in enumerate(source.split("\n"), start=1):
+        marker = _marker(line, where, number)
+        if marker is None:
+            if region is None:
+                kept.append(line)
+            continue
+        action, kind = marker
+        if action == "begin":
+            if region is not None:
+                raise LabToolError(
+                    f"{where}, line {number}: {line.strip()} inside the region opened on line "
+                    f"{region[1]}; regions cannot nest: close it with {_END_OF[region[0]]} first."
+                )
+            region = (kind, number, line[: len(line) - len(line.lstrip())])
+        elif region is None:
+            raise LabToolError(
+                f"{where}, line {number}: {line.strip()} has no BEGIN line before it; "
+                "add the matching BEGIN line or delete this one."
+            )
+        elif region[0] != kind:
+            raise LabToolError(
+                f"{where}, line {number}: {line.strip()} closes the region opened on line "
+                f"{region[1]}; close it with {_END_OF[region[0]]} instead."
+            )
+        else:
+            if kind == "solution":
+                kept.extend(_placeholder(cell_type, region[2]))
+            found.add(kind)
+            region = None
+    if region is not None:
+        raise LabToolError(
+            f"{where}, line {region[1]}: the region opened here is never closed; "
+            f"add {_END_OF[region[0]]} after it."
+        )
+    return "\n".join(kept), found
+
+
+def _without_magics(line):
+    # IPython magics and shell escapes are not Python; `pass` keeps any enclosing block valid.
+    body = line.lstrip()
+    return line[: len(line) - len(body)] + "pass" if body.startswith(("%", "!")) else line
+
+
+def _check_python(code, where):
+    """Raise LabToolError when a generated code cell is not valid Python."""
+    if code.lstrip().startswith("%%"):  # a cell magic: the whole cell is another language
+        return
+    python = "\n".join(_without_magics(line) for line in code.split("\n"))
+    flags = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    try:
+        compile(python, where, "exec", flags=flags, dont_inherit=True)
+    except SyntaxError as error:
+        raise LabToolError(
+            f"{where}: the student version is not valid Python (line {error.lineno}: "
+            f"{error.msg}); check the code, and indent BEGIN SOLUTION like the code it replaces."
+        ) from None
+
+
+def _student_cell(cell, where):
+    cell = copy.deepcopy(cell)
+    cell.source, found = _strip_regions(cell.source, cell.cell_type, where)
+    if "solution" in found and not _nbgrader(cell).get("solution"):
+        raise LabToolError(
+            f"{where}: has solution markers but its metadata lacks nbgrader.solution = true; "
+            "mark it as an autograded-answer cell (nbgrader metadata) or remove the markers."
+        )
+    cell.metadata.pop("execution", None)
+    cell.metadata.pop("ExecuteTime", None)
+    if cell.cell_type == "code":
+        cell.outputs = []
+        cell.execution_count = None
+        _check_python(cell.source, where)
+    return cell
+
+
+def _notice_cell(nb, source_name):
+    cell = nbformat.v4.new_markdown_cell(
+        NOTICE.format(source=source_name), metadata={"gan_lab": {"generated": True}}
+    )
+    if nb.get("nbformat_minor", 0) >= 5:
+        cell.id = NOTICE_ID
+    else:
+        cell.pop("id", None)  # cell ids exist only from nbformat 4.5 on
+    return cell
+
+
+def _is_notice(cell):
+    return cell.get("metadata", {}).get("gan_lab", {}).get("generated", False)
+
+
+def _cells_digest(cells):
+    """A fingerprint of the cells' ids, types and sources, recorded in each generated lab."""
+    cells = [cell for cell in cells if not _is_notice(cell)]
+    content = [[cell.get("id"), cell["cell_type"], "".join(cell["source"])] for cell in cells]
+    return hashlib.sha256(json.dumps(content).encode("utf-8")).hexdigest()
+
+
+def student_version(nb, source_name):
+    """Return the student lab made from solution notebook `nb` (read from `source_name`)."""
+    cells = [
+        _student_cell(cell, _describe_cell(source_name, nb, index))
+        for index, cell in enumerate(nb.cells)
+        if not _is_notice(cell)
+    ]
+    lab = copy.deepcopy(nb)
+    lab.metadata.pop("widgets", None)
+    # Lets make_labs tell a lab a student has edited from one that is just out of date.
+    lab.metadata["gan_lab"] = {"cells_sha256": _cells_digest(cells)}
+    lab.cells = [_notice_cell(nb, source_name), *cells]
+    return lab
+
+
+def read_notebook(path):
+    """Read and validate an nbformat 4 notebook; a malformed one raises a one-line LabToolError."""
+    fix = "open it in Jupyter and save it again, or restore it from version control"
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise LabToolError(f"{path}: cannot be read as notebook JSON ({error}); {fix}.") from None
+    is_v4 = isinstance(data, dict) and data.get("nbformat") == 4
+    if not is_v4 or not isinstance(data.get("cells"), list):
+        raise LabToolError(f"{path}: is not an nbformat 4 notebook; {fix}.")
+    if isinstance(data.get("nbformat_minor"), int) and data["nbformat_minor"] >= 5:
+        # nbformat would invent random ids for cells without one; fixed ones keep labs reproducible.
+        for index, cell in enumerate(data["cells"]):
+            if isinstance(cell, dict):
+                cell.setdefault("id", f"cell-{index}")
+        ids = [cell.get("id") for cell in data["cells"] if isinstance(cell, dict)]
+        if len(set(ids)) != len(ids):
+            raise LabToolError(f"{path}: two cells share an id; {fix}.")
+    try:
+        nbformat.validate(data)
+    except nbformat.ValidationError as error:
+        reason = str(getattr(error, "message", error)).splitlines()[0]
+        raise LabToolError(f"{path}: fails nbformat validation ({reason}); {fix}.") from None
+    return nbformat.v4.to_notebook(data)
+
+
+def notebook_text(nb):
+    """Serialise `nb` as nbformat saves it (sorted keys, 1-space indent), plus a final newline."""
+    return nbformat.writes(nb) + "\n"
+
+
+def _write_atomically(path, text):
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644  # mkstemp gives 0o600
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(text.encode("utf-8"))
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def has_student_work(lab_text):
+    """True when lab file text has outputs, execution counts, or cells changed since generation."""
+    try:
+        lab = json.loads(lab_text)
+        ran = any(
+            cell.get("outputs") or cell.get("execution_count") is not None for cell in lab["cells"]
+        )
+        recorded = lab["metadata"].get("gan_lab", {}).get("cells_sha256")
+        return ran or recorded != _cells_digest(lab["cells"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return True  # unreadable, so nobody can tell: keep a copy rather than guess
+
+
+def _backup(lab_path):
+    backups = lab_path.parent / ".backup"
+    backups.mkdir(exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target, count = backups / f"{lab_path.stem}-{stamp}.ipynb", 1
+    while target.exists():
+        target, count = backups / f"{lab_path.stem}-{stamp}-{count}.ipynb", count + 1
+    target.write_bytes(lab_path.read_bytes())
+    return target
+
+
+def _notebooks_in(folder):
+    paths = Path(folder).glob("*.ipynb")  # top level only, so .ipynb_checkpoints/ is skipped
+    return sorted(path for path in paths if path.is_file() and not path.name.startswith("."))
+
+
+def generated_labs(solutions_dir, labs_dir):
+    """Return [(source name, lab path, student notebook)], one per solution notebook, in order."""
+    solutions_dir, labs_dir = Path(solutions_dir), Path(labs_dir)
+    if not solutions_dir.is_dir():
+        raise LabToolError(f"{solutions_dir}: no such folder; pass the solution notebooks' folder.")
+    solutions, labs = solutions_dir.resolve(), labs_dir.resolve()
+    if labs == solutions or solutions in labs.parents:
+        raise LabToolError(f"{labs_dir}: is inside {solutions_dir}; pick a labs folder outside it.")
+    planned = []
+    for path in _notebooks_in(solutions_dir):
+        # Folder and file name only, so the notice does not depend on where the command ran.
+        source_name = f"{solutions.name}/{path.name}"
+        lab = student_version(read_notebook(path), source_name)
+        planned.append((source_name, labs_dir / path.name, lab))
+    return planned
+
+
+def make_labs(solutions_dir, labs_dir):
+    """Write labs_dir/<name>.ipynb for each solutions_dir/<name>.ipynb; return [(path, action)]."""
+    planned = generated_labs(solutions_dir, labs_dir)  # every notebook is checked before any write
+    Path(labs_dir).mkdir(parents=True, exist_ok=True)
+    report = []
+    for _, lab_path, lab in planned:
+        text = notebook_text(lab)
+        old = lab_path.read_text(encoding="utf-8", errors="replace") if lab_path.exists() else None
+        if old == text:
+            report.append((lab_path, "unchanged"))
+            continue
+        action = "written"
+        if old is not None and has_student_work(old):
+            action = f"written (previous version with student work saved to {_backup(lab_path)})"
+        _write_atomically(lab_path, text)
+        report.append((lab_path, action))
+    return report
+
+
+def stale_labs(solutions_dir, labs_dir):
+    """Return [(lab path, reason)] for labs that are missing, out of date or without a solution."""
+    planned = generated_labs(solutions_dir, labs_dir)
+    stale = []
+    for source_name, lab_path, lab in planned:
+        if not lab_path.exists():
+            stale.append((lab_path, f"missing; {source_name} generates it"))
+        elif lab_path.read_text(encoding="utf-8", errors="replace") != notebook_text(lab):
+            stale.append((lab_path, f"differs from what {source_name} generates"))
+    generated_names = {lab_path.name for _, lab_path, _ in planned}
+    for extra in _notebooks_in(labs_dir) if Path(labs_dir).is_dir() else []:
+        if extra.name not in generated_names:
+            stale.append((extra, f"extra: no {extra.name} in {solutions_dir} generates it"))
+    return stale

@@ -1,0 +1,73 @@
+"""Validating and re-running notebooks: the kit's nbval settings, as a pytest plugin and commands."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SANITIZE_FILE = Path(__file__).resolve().parent / "nbval_sanitize.cfg"
+CELL_TIMEOUT_S = 900
+
+
+def pytest_configure(config):
+    """Use the kit's sanitiser unless one was given, and run notebooks in fast mode by default."""
+    option = config.option
+    if getattr(option, "nbval", False) or getattr(option, "nbval_lax", False):
+        if not option.nbval_sanitize_with:
+            option.nbval_sanitize_with = str(SANITIZE_FILE)
+        # Kernels inherit this environment: a notebook that trains shrinks its work.
+        os.environ.setdefault("GAN_LAB_FAST", "1")
+
+
+def pytest_collectstart(collector):
+    """Ignore stderr in notebook comparisons: TensorFlow logs there, differently on every device."""
+    try:
+        from nbval.plugin import IPyNbFile
+    except ImportError:
+        return
+    if isinstance(collector, IPyNbFile) and "stderr" not in collector.skip_compare:
+        collector.skip_compare = collector.skip_compare + ("stderr",)
+
+
+def validate(paths, extra_args=()):
+    """Run nbval over `paths` with the kit's settings in a fresh pytest process; return its exit code."""
+    command = [
+        sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env",
+        f"--nbval-cell-timeout={CELL_TIMEOUT_S}", "-p", "gan_lab.validation",
+        "-p", "no:cacheprovider", "-o", "addopts=", *extra_args, *map(str, paths),
+    ]
+    return subprocess.call(command, env={**os.environ, "GAN_LAB_FAST": os.environ.get("GAN_LAB_FAST", "1")})
+
+
+def current_env_kernel_manager():
+    """A kernel manager that starts this Python's own kernel, whatever kernelspecs are installed."""
+    from jupyter_client.manager import AsyncKernelManager
+    from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
+
+    return AsyncKernelManager(
+        kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager()
+    )
+
+
+def execute_in_place(path, timeout=CELL_TIMEOUT_S):
+    """Re-run a notebook top to bottom and store its fresh outputs (stderr dropped) in place."""
+    import nbclient
+    import nbformat
+
+    path = Path(path)
+    notebook = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(
+        notebook, km=current_env_kernel_manager(), timeout=timeout, record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    try:
+        client.execute()
+    except nbclient.exceptions.CellExecutionError as error:
+        first_line = str(error).strip().splitlines()[-1]
+        raise RuntimeError(f"{path}: a cell failed, nothing was written ({first_line})") from None
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [out for out in cell.outputs if out.get("name") != "stderr"]
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
