@@ -15,7 +15,8 @@ def _existing_dir(path, what, flag):
 
 def cmd_make_labs(args):
     """Write labs/ from solutions/, or with --check list the stale labs and fail."""
-    from gan_lab.notebooks import LabToolError, make_labs, stale_labs
+    from gan_lab.make_labs import make_labs, stale_labs
+    from gan_lab.notebooks import LabToolError
 
     solutions = _existing_dir(args.solutions, "solutions", "--solutions")
     try:

@@ -1,18 +1,14 @@
-"""Generate the student labs in labs/ from the reference notebooks in solutions/.
+"""Turn a solution notebook into its student lab, in memory (gan_lab.make_labs writes the files).
 
 A lab is its solution notebook with each `### BEGIN SOLUTION` ... `### END SOLUTION` region
 replaced by a placeholder, each `### BEGIN HIDDEN TESTS` ... `### END HIDDEN TESTS` region
-removed (nbgrader conventions), outputs cleared and a notice on top. solutions/ is only read.
+removed (nbgrader conventions), outputs cleared and a notice on top.
 """
 
 import ast
 import copy
 import hashlib
 import json
-import os
-import stat
-import tempfile
-from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -177,7 +173,7 @@ def _is_notice(cell):
     return cell.get("metadata", {}).get("gan_lab", {}).get("generated", False)
 
 
-def _cells_digest(cells):
+def cells_digest(cells):
     """A fingerprint of the cells' ids, types and sources, recorded in each generated lab."""
     cells = [cell for cell in cells if not _is_notice(cell)]
     content = [[cell.get("id"), cell["cell_type"], "".join(cell["source"])] for cell in cells]
@@ -194,7 +190,7 @@ def student_version(nb, source_name):
     lab = copy.deepcopy(nb)
     lab.metadata.pop("widgets", None)
     # Lets make_labs tell a lab a student has edited from one that is just out of date.
-    lab.metadata["gan_lab"] = {"cells_sha256": _cells_digest(cells)}
+    lab.metadata["gan_lab"] = {"cells_sha256": cells_digest(cells)}
     lab.cells = [_notice_cell(nb, source_name), *cells]
     return lab
 
@@ -228,97 +224,3 @@ def read_notebook(path):
 def notebook_text(nb):
     """Serialise `nb` as nbformat saves it (sorted keys, 1-space indent), plus a final newline."""
     return nbformat.writes(nb) + "\n"
-
-
-def _write_atomically(path, text):
-    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644  # mkstemp gives 0o600
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(text.encode("utf-8"))
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def has_student_work(lab_text):
-    """True when lab file text has outputs, execution counts, or cells changed since generation."""
-    try:
-        lab = json.loads(lab_text)
-        ran = any(
-            cell.get("outputs") or cell.get("execution_count") is not None for cell in lab["cells"]
-        )
-        recorded = lab["metadata"].get("gan_lab", {}).get("cells_sha256")
-        return ran or recorded != _cells_digest(lab["cells"])
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return True  # unreadable, so nobody can tell: keep a copy rather than guess
-
-
-def _backup(lab_path):
-    backups = lab_path.parent / ".backup"
-    backups.mkdir(exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    target, count = backups / f"{lab_path.stem}-{stamp}.ipynb", 1
-    while target.exists():
-        target, count = backups / f"{lab_path.stem}-{stamp}-{count}.ipynb", count + 1
-    target.write_bytes(lab_path.read_bytes())
-    return target
-
-
-def _notebooks_in(folder):
-    paths = Path(folder).glob("*.ipynb")  # top level only, so .ipynb_checkpoints/ is skipped
-    return sorted(path for path in paths if path.is_file() and not path.name.startswith("."))
-
-
-def generated_labs(solutions_dir, labs_dir):
-    """Return [(source name, lab path, student notebook)], one per solution notebook, in order."""
-    solutions_dir, labs_dir = Path(solutions_dir), Path(labs_dir)
-    if not solutions_dir.is_dir():
-        raise LabToolError(f"{solutions_dir}: no such folder; pass the solution notebooks' folder.")
-    solutions, labs = solutions_dir.resolve(), labs_dir.resolve()
-    if labs == solutions or solutions in labs.parents:
-        raise LabToolError(f"{labs_dir}: is inside {solutions_dir}; pick a labs folder outside it.")
-    planned = []
-    for path in _notebooks_in(solutions_dir):
-        # Folder and file name only, so the notice does not depend on where the command ran.
-        source_name = f"{solutions.name}/{path.name}"
-        lab = student_version(read_notebook(path), source_name)
-        planned.append((source_name, labs_dir / path.name, lab))
-    return planned
-
-
-def make_labs(solutions_dir, labs_dir):
-    """Write labs_dir/<name>.ipynb for each solutions_dir/<name>.ipynb; return [(path, action)]."""
-    planned = generated_labs(solutions_dir, labs_dir)  # every notebook is checked before any write
-    Path(labs_dir).mkdir(parents=True, exist_ok=True)
-    report = []
-    for _, lab_path, lab in planned:
-        text = notebook_text(lab)
-        old = lab_path.read_text(encoding="utf-8", errors="replace") if lab_path.exists() else None
-        if old == text:
-            report.append((lab_path, "unchanged"))
-            continue
-        action = "written"
-        if old is not None and has_student_work(old):
-            action = f"written (previous version with student work saved to {_backup(lab_path)})"
-        _write_atomically(lab_path, text)
-        report.append((lab_path, action))
-    return report
-
-
-def stale_labs(solutions_dir, labs_dir):
-    """Return [(lab path, reason)] for labs that are missing, out of date or without a solution."""
-    planned = generated_labs(solutions_dir, labs_dir)
-    stale = []
-    for source_name, lab_path, lab in planned:
-        if not lab_path.exists():
-            stale.append((lab_path, f"missing; {source_name} generates it"))
-        elif lab_path.read_text(encoding="utf-8", errors="replace") != notebook_text(lab):
-            stale.append((lab_path, f"differs from what {source_name} generates"))
-    generated_names = {lab_path.name for _, lab_path, _ in planned}
-    for extra in _notebooks_in(labs_dir) if Path(labs_dir).is_dir() else []:
-        if extra.name not in generated_names:
-            stale.append((extra, f"extra: no {extra.name} in {solutions_dir} generates it"))
-    return stale

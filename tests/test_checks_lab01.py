@@ -6,29 +6,13 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from check_helpers import failure, named
 
 from gan_lab.checks import CheckFailed, check_build_generator, check_sample_noise
 
 NOISE_PASSED = "sample_noise: all 10 checks passed\n"
 GENERATOR_PASSED = "build_generator: all 10 checks passed\n"
 layers = keras.layers
-
-
-def named(name):
-    """Give a test solution the course's function name, as a student's function would have."""
-
-    def rename(fn):
-        fn.__name__ = name
-        return fn
-
-    return rename
-
-
-def failure(check, solution):
-    """Run `check` on a wrong solution and return the CheckFailed message."""
-    with pytest.raises(CheckFailed) as info:
-        check(solution)
-    return str(info.value)
 
 
 # ---------------------------------------------------------------- sample_noise

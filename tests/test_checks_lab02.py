@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from check_helpers import failure, named
 
 from gan_lab.checks import (
     CheckFailed,
@@ -18,25 +19,6 @@ layers = keras.layers
 ops = keras.ops
 BCE = keras.losses.BinaryCrossentropy(from_logits=True)
 BCE_ON_PROBABILITIES = keras.losses.BinaryCrossentropy()
-
-
-def named(name):
-    """Give a test solution the course's function name, as a student's function would have."""
-
-    def rename(fn):
-        fn.__name__ = name
-        return fn
-
-    return rename
-
-
-def failure(check, solution):
-    """Run `check` on a wrong solution and return the CheckFailed message."""
-    with pytest.raises(CheckFailed) as info:
-        check(solution)
-    message = str(info.value)
-    assert len(message.splitlines()) <= 2
-    return message
 
 
 # ---------------------------------------------------------------- build_discriminator

@@ -7,7 +7,8 @@ import nbclient
 import nbformat
 import pytest
 
-from gan_lab.notebooks import check_cells, first_exercise_index, stale_labs
+from gan_lab.make_labs import stale_labs
+from gan_lab.notebooks import check_cells, first_exercise_index
 from gan_lab.validation import current_env_kernel_manager
 
 ROOT = Path(__file__).resolve().parent.parent
