@@ -1,4 +1,4 @@
-"""The `gan-lab` command (also `python -m gan_lab`): make-labs, validate, execute."""
+"""The `gan-lab` command (also `python -m gan_lab`): make-labs, validate, execute, train."""
 
 import argparse
 import os
@@ -65,6 +65,29 @@ def cmd_execute(args):
     return 0
 
 
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def cmd_train(args):
+    """Train a reference GAN from the command line and write its outputs and metrics."""
+    from gan_lab.reference import train_reference
+
+    try:
+        metrics = train_reference(args.model, args.epochs, args.out, resume=args.resume,
+                                  seed=args.seed, solutions=args.solutions)
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"gan-lab train: {error}") from None
+    histogram = " ".join(f"{100 * share:.0f}%" for share in metrics["class_histogram"])
+    print(f"MNIST score {metrics['mnist_score']:.2f}, Frechet distance "
+          f"{metrics['frechet_distance']:.2f}, classes 0-9: {histogram}")
+    print(f"samples, GIF, losses.png, checkpoint/ and metrics.json are in {args.out}")
+    return 0
+
+
 def build_parser():
     """The argument parser with one sub-parser per command."""
     parser = argparse.ArgumentParser(prog="gan-lab", description="Tools for the gan-lab course kit.")
@@ -90,6 +113,16 @@ def build_parser():
     execute.add_argument("notebooks", nargs="+", help="notebook files to re-run in place")
     execute.add_argument("--full", action="store_true", help="turn fast mode off (full training)")
     execute.set_defaults(run=cmd_execute)
+    train = commands.add_parser("train", help="train a reference GAN on MNIST (headless check)",
+                                description="Train a reference GAN on MNIST and write samples, "
+                                "a GIF, a loss plot, checkpoints and metrics.json to --out.")
+    train.add_argument("--model", choices=["mlp"], default="mlp", help="which reference GAN")
+    train.add_argument("--epochs", type=_positive_int, default=30, help="epochs in all (default 30)")
+    train.add_argument("--out", required=True, help="output folder (created if needed)")
+    train.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    train.add_argument("--solutions", help="solution notebooks folder (default: ./solutions or the kit's)")
+    train.set_defaults(run=cmd_train)
     return parser
 
 

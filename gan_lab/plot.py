@@ -59,3 +59,36 @@ def image_grid(images, ncols=None, title=None, size=1.0):
         figure.suptitle(title)
     figure.subplots_adjust(wspace=0.05, hspace=0.05)
     return figure
+
+
+def save_gif(frame_paths, out_path, seconds_per_frame=0.5):
+    """Assemble PNG frames into an animated GIF that loops forever."""
+    from PIL import Image
+
+    frames = [Image.open(path).convert("RGB") for path in frame_paths]
+    if not frames:
+        raise ValueError("save_gif got no frames")
+    frames[0].save(out_path, save_all=True, append_images=frames[1:],
+                   duration=int(seconds_per_frame * 1000), loop=0)
+    return out_path
+
+
+def loss_curves(history):
+    """Plot a GAN's losses and its mean D(x), D(G(z)) per epoch from a keras History (or its dict)."""
+    import matplotlib.pyplot as plt
+
+    logs = getattr(history, "history", history)
+    if not logs or "d_loss" not in logs:
+        raise ValueError("loss_curves needs a history with d_loss and g_loss: train for an epoch first")
+    epochs = range(1, len(logs["d_loss"]) + 1)
+    figure, (losses, scores) = plt.subplots(1, 2, figsize=(10, 3.5))
+    for key, label in (("d_loss", "discriminator"), ("g_loss", "generator")):
+        losses.plot(epochs, logs[key], marker=".", label=label)
+    for key, label in (("d_real", "D(x), real"), ("d_fake", "D(G(z)), generated")):
+        if key in logs:
+            scores.plot(epochs, logs[key], marker=".", label=label)
+    losses.set(xlabel="epoch", ylabel="loss", title="Losses")
+    scores.set(xlabel="epoch", ylabel="mean output", title="Discriminator", ylim=(0, 1))
+    for ax in (losses, scores):
+        ax.legend()
+    return figure

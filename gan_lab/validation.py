@@ -49,6 +49,34 @@ def current_env_kernel_manager():
     )
 
 
+def final_terminal_text(text):
+    """What a terminal shows after printing `text`: each line keeps only its last redraw.
+
+    Progress bars redraw a line with carriage returns and backspaces; storing every redraw would
+    bloat the notebook, so only the final state of each line is kept.
+    """
+    def final(line):
+        drawn = [segment for segment in line.split("\r") if segment.strip("\b")]
+        return drawn[-1].replace("\b", "") if drawn else ""
+
+    return "\n".join(final(line) for line in text.split("\n"))
+
+
+def _merged_streams(outputs):
+    merged = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.output_type == "stream" and previous is not None
+                and previous.output_type == "stream" and previous.name == output.name):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    for output in merged:
+        if output.output_type == "stream":
+            output.text = final_terminal_text(output.text)
+    return merged
+
+
 def execute_in_place(path, timeout=CELL_TIMEOUT_S):
     """Re-run a notebook top to bottom and store its fresh outputs (stderr dropped) in place."""
     import nbclient
@@ -67,7 +95,7 @@ def execute_in_place(path, timeout=CELL_TIMEOUT_S):
         raise RuntimeError(f"{path}: a cell failed, nothing was written ({first_line})") from None
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            cell.outputs = [out for out in cell.outputs if out.get("name") != "stderr"]
+            cell.outputs = _merged_streams([out for out in cell.outputs if out.get("name") != "stderr"])
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")
     os.replace(temporary, path)

@@ -66,3 +66,41 @@ def test_flat_vectors_get_a_reshape_hint():
 def test_nan_pixels_are_reported():
     with pytest.raises(ValueError, match="NaN"):
         image_grid(np.full((2, 4, 4), np.nan, np.float32))
+
+
+def test_save_gif_writes_an_animation_with_one_frame_per_png(tmp_path):
+    from PIL import Image
+
+    from gan_lab.plot import save_gif
+
+    frames = []
+    for index in range(3):
+        figure = image_grid(np.full((4, 8, 8), index / 2, np.float32))
+        frames.append(tmp_path / f"frame{index}.png")
+        figure.savefig(frames[-1])
+    save_gif(frames, tmp_path / "out.gif")
+    with Image.open(tmp_path / "out.gif") as gif:
+        assert gif.format == "GIF" and gif.n_frames == 3
+
+
+def test_save_gif_without_frames_is_an_error(tmp_path):
+    from gan_lab.plot import save_gif
+
+    with pytest.raises(ValueError, match="no frames"):
+        save_gif([], tmp_path / "out.gif")
+
+
+def test_loss_curves_draws_one_line_per_loss_and_per_discriminator_mean():
+    from gan_lab.plot import loss_curves
+
+    history = {"d_loss": [1.3, 1.1], "g_loss": [0.8, 0.9], "d_real": [0.6, 0.7], "d_fake": [0.4, 0.3]}
+    losses, scores = loss_curves(history).axes
+    assert [line.get_label() for line in losses.lines] == ["discriminator", "generator"]
+    assert [list(line.get_ydata()) for line in scores.lines] == [[0.6, 0.7], [0.4, 0.3]]
+
+
+def test_loss_curves_without_losses_says_to_train_first():
+    from gan_lab.plot import loss_curves
+
+    with pytest.raises(ValueError, match="train for an epoch first"):
+        loss_curves({})

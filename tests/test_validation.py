@@ -78,3 +78,12 @@ def test_execute_in_place_leaves_the_notebook_untouched_when_a_cell_fails(tmp_pa
     with pytest.raises(RuntimeError, match="nothing was written"):
         validation.execute_in_place(path)
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("printed, shown", [
+    ("\r 1/3 ━ 0.5\b\b\b\r 2/3 ━━ 0.4\b\b\r 3/3 ━━━ 0.3\n", " 3/3 ━━━ 0.3\n"),
+    ("done\r", "done"),
+    ("plain line\nsecond\n", "plain line\nsecond\n"),
+])
+def test_final_terminal_text_keeps_the_last_redraw_of_each_line(printed, shown):
+    assert validation.final_terminal_text(printed) == shown

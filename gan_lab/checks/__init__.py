@@ -3,6 +3,7 @@
 from ._harness import CheckFailed
 from .lab01 import check_build_generator, check_sample_noise
 from .lab02 import check_build_discriminator, check_discriminator_loss, check_generator_loss
+from .lab03 import check_train_step
 
 __all__ = [
     "CheckFailed",
@@ -11,4 +12,5 @@ __all__ = [
     "check_discriminator_loss",
     "check_generator_loss",
     "check_sample_noise",
+    "check_train_step",
 ]

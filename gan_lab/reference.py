@@ -1,0 +1,92 @@
+"""The reference GANs for `gan-lab train`, read from the solution notebooks (their single source).
+
+Cells of a solution notebook tagged `reference` define, in order, everything needed to train it:
+the builders, the losses, the GAN class and a `make_gan(seed)` function returning a compiled GAN
+with the lab's settings, plus `BATCH_SIZE` and `K`. Executing those cells gives the same code the
+notebook runs, so the command and the lab can never drift apart.
+"""
+
+from pathlib import Path
+
+import nbformat
+
+REFERENCE_TAG = "reference"
+NOTEBOOKS = {"mlp": "lab03_gan.ipynb"}
+KIT_SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
+
+
+def find_solutions(explicit=None):
+    """Return the solutions folder: `explicit`, else ./solutions, else the kit's own."""
+    candidates = [Path(explicit)] if explicit else [Path("solutions"), KIT_SOLUTIONS]
+    for folder in candidates:
+        if folder.is_dir():
+            return folder
+    raise FileNotFoundError(
+        f"no solutions folder at {candidates[0]}: run from the kit's root or pass --solutions DIR"
+    )
+
+
+def load_reference(model, solutions=None):
+    """Execute the `reference` cells of the model's solution notebook and return their namespace."""
+    if model not in NOTEBOOKS:
+        raise ValueError(f"unknown model {model!r}: choose one of {', '.join(NOTEBOOKS)}")
+    path = find_solutions(solutions) / NOTEBOOKS[model]
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: restore it from version control")
+    notebook = nbformat.read(path, as_version=4)
+    cells = [cell for cell in notebook.cells
+             if cell.cell_type == "code" and REFERENCE_TAG in cell.metadata.get("tags", [])]
+    if not cells:
+        raise ValueError(f"{path} has no cells tagged {REFERENCE_TAG!r}")
+    namespace = {"__name__": f"gan_lab_reference_{model}"}
+    for cell in cells:
+        exec(compile(cell.source, f"{path} (reference cell {cell.get('id', '?')})", "exec"), namespace)
+    missing = [name for name in ("make_gan", "BATCH_SIZE", "K") if name not in namespace]
+    if missing:
+        raise ValueError(f"{path}: the reference cells do not define {', '.join(missing)}")
+    return namespace
+
+
+def writable_folder(path):
+    """Create `path` if needed and prove it is writable, or fail with a one-line error."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".gan-lab-write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as error:
+        raise PermissionError(f"cannot write to {path} ({error.strerror}): pick another --out") from None
+    return path
+
+
+def train_reference(model, epochs, out_dir, resume=False, seed=0, solutions=None):
+    """Train a reference GAN on MNIST and write samples, GIF, loss plot, checkpoints, metrics.json."""
+    import json
+
+    import keras
+    import matplotlib.pyplot as plt
+
+    from gan_lab.data import mnist_dataset
+    from gan_lab.metrics import evaluate_images
+    from gan_lab.plot import loss_curves
+    from gan_lab.training import EpochTimer, fast_or_full, fixed_noise, train_gan
+
+    out_dir = writable_folder(out_dir)
+    reference = load_reference(model, solutions)
+    keras.utils.set_random_seed(seed)
+    gan = reference["make_gan"](seed=seed)
+    dataset = mnist_dataset(reference["BATCH_SIZE"] * reference["K"],
+                            limit=fast_or_full(2048, None), seed=seed)
+    timer = EpochTimer()
+    history = train_gan(gan, dataset, epochs, out_dir, resume=resume, callbacks=[timer],
+                        verbose=1, show=False)
+    if history.history:
+        loss_curves(history).savefig(out_dir / "losses.png", dpi=80)
+        plt.close("all")
+    count = fast_or_full(1000, 10000)
+    images = gan.generator.predict(fixed_noise(count, gan.latent_dim, seed + 1), verbose=0)
+    metrics = {"model": model, "epochs_trained": len(history.history.get("d_loss", [])),
+               "seconds_per_epoch": [round(s, 2) for s in timer.seconds], **evaluate_images(images)}
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    return metrics

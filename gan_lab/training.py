@@ -1,0 +1,181 @@
+"""The GAN training harness around `fit`: live sample grids, checkpoints, resuming, fast mode.
+
+Nothing here is a lab exercise: the training step itself (a `keras.Model` subclass with
+`generator`, `discriminator`, `latent_dim`, `d_optimizer` and `g_optimizer`) is the student's.
+"""
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+
+from gan_lab import fast_mode
+from gan_lab.plot import image_grid, save_gif
+
+CHECKPOINT = "checkpoint"
+SAMPLES = "samples"
+
+
+def fast_or_full(fast, full):
+    """Return `fast` when GAN_LAB_FAST is set (tests, CI), else `full`."""
+    return fast if fast_mode() else full
+
+
+def fixed_noise(count, latent_dim, seed=0):
+    """The same noise batch every time: sample grids from it show one generator's progress."""
+    return np.random.default_rng(seed).standard_normal((count, latent_dim)).astype("float32")
+
+
+def _in_notebook():
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def _caption(epoch, logs):
+    names = {"d_loss": "D loss", "g_loss": "G loss", "d_real": "D(x)", "d_fake": "D(G(z))"}
+    parts = [f"{label} {float(logs[key]):.3f}" for key, label in names.items() if key in logs]
+    return f"epoch {epoch}" + (": " + ", ".join(parts) if parts else "")
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Each epoch, draw an 8x8 grid from fixed noise, show it in place, save it; a GIF at the end."""
+
+    def __init__(self, out_dir=None, count=64, seed=0, show=None):
+        super().__init__()
+        self.out_dir = Path(out_dir) if out_dir else None
+        self.count, self.seed = count, seed
+        self.show = _in_notebook() if show is None else show
+        self._display = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        gan = self.model
+        noise = fixed_noise(self.count, gan.latent_dim, self.seed)
+        figure = image_grid(gan.generator(noise, training=False), ncols=8,
+                            title=_caption(epoch + 1, logs or {}))
+        if self.out_dir:
+            (self.out_dir / SAMPLES).mkdir(parents=True, exist_ok=True)
+            figure.savefig(self.out_dir / SAMPLES / f"epoch_{epoch + 1:03d}.png", dpi=80)
+        if self.show:
+            from IPython.display import display
+
+            if self._display is None:
+                self._display = display(figure, display_id=True)
+            else:
+                self._display.update(figure)
+        plt.close(figure)
+
+    def on_train_end(self, logs=None):
+        frames = sorted((self.out_dir / SAMPLES).glob("epoch_*.png")) if self.out_dir else []
+        if frames:
+            save_gif(frames, self.out_dir / "samples.gif")
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Save the whole training state (both networks and both optimizers) after every epoch."""
+
+    def __init__(self, out_dir):
+        super().__init__()
+        self.out_dir = Path(out_dir)
+
+    def on_epoch_end(self, epoch, logs=None):
+        save_training_state(self.model, self.out_dir / CHECKPOINT, epoch + 1)
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Record each epoch's wall-clock seconds in `seconds` (and in the logs as `seconds`)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+
+
+def _optimizer_arrays(optimizer):
+    return [np.asarray(variable.numpy()) for variable in optimizer.variables]
+
+
+def save_training_state(gan, directory, epoch):
+    """Write both networks, both optimizers and the epoch to `directory`, replacing it atomically."""
+    directory = Path(directory)
+    staging = directory.with_name(directory.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    gan.generator.save_weights(staging / "generator.weights.h5")
+    gan.discriminator.save_weights(staging / "discriminator.weights.h5")
+    arrays = {f"d_{i}": a for i, a in enumerate(_optimizer_arrays(gan.d_optimizer))}
+    arrays.update({f"g_{i}": a for i, a in enumerate(_optimizer_arrays(gan.g_optimizer))})
+    np.savez(staging / "optimizers.npz", **arrays)
+    (staging / "state.json").write_text(json.dumps({"epoch": epoch}))
+    # Swap in the new state only once it is complete: an interrupt never leaves half a checkpoint.
+    previous = directory.with_name(directory.name + ".old")
+    shutil.rmtree(previous, ignore_errors=True)
+    if directory.exists():
+        os.replace(directory, previous)
+    os.replace(staging, directory)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def _restore_optimizer(optimizer, variables, arrays, prefix, directory):
+    optimizer.build(variables)
+    saved = [arrays[f"{prefix}_{i}"] for i in range(len([k for k in arrays if k.startswith(prefix + "_")]))]
+    if len(saved) != len(optimizer.variables):
+        raise ValueError(f"checkpoint {directory} does not fit this optimizer: start afresh without resume")
+    for variable, value in zip(optimizer.variables, saved):
+        variable.assign(value)
+
+
+def restore_training_state(gan, directory, image_shape):
+    """Load a state written by save_training_state into `gan`; return the epoch it was saved at."""
+    directory = Path(directory)
+    try:
+        epoch = json.loads((directory / "state.json").read_text())["epoch"]
+        gan.generator(np.zeros((1, gan.latent_dim), "float32"))
+        gan.discriminator(np.zeros((1, *image_shape), "float32"))
+        gan.generator.load_weights(directory / "generator.weights.h5")
+        gan.discriminator.load_weights(directory / "discriminator.weights.h5")
+        with np.load(directory / "optimizers.npz") as arrays:
+            arrays = dict(arrays)
+    except (OSError, KeyError, ValueError) as error:
+        raise ValueError(f"cannot resume from {directory} ({error}): delete it to start afresh") from None
+    _restore_optimizer(gan.d_optimizer, gan.discriminator.trainable_variables, arrays, "d", directory)
+    _restore_optimizer(gan.g_optimizer, gan.generator.trainable_variables, arrays, "g", directory)
+    return int(epoch)
+
+
+def train_gan(gan, dataset, epochs, out_dir, resume=False, callbacks=(), verbose="auto", show=None):
+    """Fit a compiled GAN with sample grids and per-epoch checkpoints in out_dir; Ctrl-C keeps them.
+
+    With resume=True training continues from out_dir's checkpoint (if any) up to `epochs` in all.
+    Returns the keras History (partial if interrupted).
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    initial_epoch = 0
+    if resume and (out_dir / CHECKPOINT / "state.json").is_file():
+        image_shape = tuple(dataset.element_spec.shape[1:])
+        initial_epoch = restore_training_state(gan, out_dir / CHECKPOINT, image_shape)
+        print(f"resuming from {out_dir / CHECKPOINT} after epoch {initial_epoch}")
+    history = keras.callbacks.History()
+    callbacks = [SampleGrid(out_dir, show=show), EpochCheckpoint(out_dir), history, *callbacks]
+    try:
+        gan.fit(dataset, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
+                verbose=verbose, shuffle=False)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: every finished epoch is saved in {out_dir / CHECKPOINT}; "
+              "train again with resume=True to continue")
+        callbacks[0].on_train_end()
+    return history

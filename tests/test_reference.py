@@ -1,0 +1,77 @@
+"""Tests for gan_lab.reference and `gan-lab train`: the reference GAN comes from solutions/."""
+
+import json
+import os
+
+import nbformat
+import pytest
+
+from gan_lab import reference
+from gan_lab.cli import main
+
+
+def test_the_mlp_reference_defines_a_compiled_gan_from_the_lab03_solution():
+    namespace = reference.load_reference("mlp")
+    gan = namespace["make_gan"](seed=0)
+    assert gan.latent_dim == 100 and gan.k == namespace["K"]
+    assert gan.d_optimizer is not gan.g_optimizer
+    assert callable(namespace["build_generator"]) and namespace["BATCH_SIZE"] > 0
+
+
+def test_an_unknown_model_is_rejected_with_the_choices():
+    with pytest.raises(ValueError, match="choose one of mlp"):
+        reference.load_reference("vae")
+
+
+def test_a_missing_solutions_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="--solutions"):
+        reference.find_solutions(tmp_path / "nowhere")
+
+
+def test_a_solution_without_reference_cells_is_a_clear_error(tmp_path):
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]),
+                   tmp_path / "lab03_gan.ipynb")
+    with pytest.raises(ValueError, match="no cells tagged 'reference'"):
+        reference.load_reference("mlp", solutions=tmp_path)
+
+
+def test_train_command_writes_samples_gif_losses_checkpoint_and_metrics(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--model", "mlp", "--epochs", "1", "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs_trained"] == 1 and len(metrics["seconds_per_epoch"]) == 1
+    assert 1.0 <= metrics["mnist_score"] <= 10.0 and metrics["frechet_distance"] >= 0
+    assert abs(sum(metrics["class_histogram"]) - 1.0) < 1e-6
+    for name in ("samples/epoch_001.png", "samples.gif", "losses.png", "checkpoint/state.json"):
+        assert (out / name).is_file(), name
+    assert "MNIST score" in capsys.readouterr().out
+
+
+def test_train_command_resumes_from_its_checkpoint(tmp_path, capsys):
+    out = tmp_path / "run"
+    main(["train", "--epochs", "1", "--out", str(out)])
+    main(["train", "--epochs", "2", "--out", str(out), "--resume"])
+    assert "after epoch 1" in capsys.readouterr().out
+    assert json.loads((out / "metrics.json").read_text())["epochs_trained"] == 1
+    assert json.loads((out / "checkpoint" / "state.json").read_text())["epoch"] == 2
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_train_command_rejects_an_unwritable_folder_in_one_line(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    with pytest.raises(SystemExit, match="cannot write to .* pick another --out"):
+        main(["train", "--epochs", "1", "--out", str(locked / "run")])
+
+
+def test_train_command_rejects_a_path_that_is_a_file(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(SystemExit, match="cannot write to .* pick another --out"):
+        main(["train", "--epochs", "1", "--out", str(tmp_path / "file")])
+
+
+@pytest.mark.parametrize("epochs", ["0", "-3", "many"])
+def test_train_command_rejects_bad_epochs(epochs):
+    with pytest.raises(SystemExit) as stop:
+        main(["train", "--epochs", epochs, "--out", "/tmp/unused"])
+    assert stop.value.code == 2
