@@ -91,7 +91,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Record each epoch's wall-clock seconds in `seconds` (and in the logs as `seconds`)."""
+    """Record each epoch's wall-clock seconds in the list `seconds`."""
 
     def __init__(self):
         super().__init__()
@@ -131,7 +131,8 @@ def save_training_state(gan, directory, epoch):
 
 def _restore_optimizer(optimizer, variables, arrays, prefix, directory):
     optimizer.build(variables)
-    saved = [arrays[f"{prefix}_{i}"] for i in range(len([k for k in arrays if k.startswith(prefix + "_")]))]
+    count = sum(key.startswith(prefix + "_") for key in arrays)
+    saved = [arrays[f"{prefix}_{i}"] for i in range(count)]
     if len(saved) != len(optimizer.variables):
         raise ValueError(f"checkpoint {directory} does not fit this optimizer: start afresh without resume")
     for variable, value in zip(optimizer.variables, saved):
@@ -170,12 +171,13 @@ def train_gan(gan, dataset, epochs, out_dir, resume=False, callbacks=(), verbose
         initial_epoch = restore_training_state(gan, out_dir / CHECKPOINT, image_shape)
         print(f"resuming from {out_dir / CHECKPOINT} after epoch {initial_epoch}")
     history = keras.callbacks.History()
-    callbacks = [SampleGrid(out_dir, show=show), EpochCheckpoint(out_dir), history, *callbacks]
+    sample_grid = SampleGrid(out_dir, show=show)
+    callbacks = [sample_grid, EpochCheckpoint(out_dir), history, *callbacks]
     try:
         gan.fit(dataset, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
                 verbose=verbose, shuffle=False)
     except KeyboardInterrupt:
         print(f"\ninterrupted: every finished epoch is saved in {out_dir / CHECKPOINT}; "
               "train again with resume=True to continue")
-        callbacks[0].on_train_end()
+        sample_grid.on_train_end()  # fit skips it on an interrupt: still assemble the GIF
     return history

@@ -2,14 +2,12 @@
 
 import numpy as np
 
+from ._losses import softplus
+
 _SEED_HINT = (
     "a fixed seed such as seed=42 gives the same noise on every draw: use seed=self.seed_generator"
 )
 SPLIT = "for real in keras.ops.split(real_images, self.k)"
-
-
-def _softplus(x):
-    return np.logaddexp(0.0, x)
 
 
 def _rows(call):
@@ -43,7 +41,7 @@ def _logits(d, images):
 
 def _discriminator_loss(d, real, fake):
     """mean BCE(D(real), 1) + mean BCE(D(fake), 0), from the logits."""
-    return _softplus(-np.asarray(_logits(d, real))).mean() + _softplus(
+    return softplus(-np.asarray(_logits(d, real))).mean() + softplus(
         np.asarray(_logits(d, fake))).mean()
 
 
