@@ -77,8 +77,8 @@ def cmd_train(args):
     from gan_lab.reference import train_reference
 
     try:
-        metrics = train_reference(args.model, args.epochs, args.out, resume=args.resume,
-                                  seed=args.seed, solutions=args.solutions)
+        metrics = train_reference(args.model, args.epochs, args.out, resume=args.resume, seed=args.seed,
+                                  solutions=args.solutions, mixed_precision=args.mixed_precision)
     except (OSError, ValueError) as error:
         raise SystemExit(f"gan-lab train: {error}") from None
     histogram = " ".join(f"{100 * share:.0f}%" for share in metrics["class_histogram"])
@@ -116,12 +116,15 @@ def build_parser():
     train = commands.add_parser("train", help="train a reference GAN on MNIST (headless check)",
                                 description="Train a reference GAN on MNIST and write samples, "
                                 "a GIF, a loss plot, checkpoints and metrics.json to --out.")
-    train.add_argument("--model", choices=["mlp"], default="mlp", help="which reference GAN")
+    train.add_argument("--model", choices=["mlp", "dcgan"], default="mlp",
+                       help="which reference GAN: mlp (Lab03) or dcgan (Lab04)")
     train.add_argument("--epochs", type=_positive_int, default=30, help="epochs in all (default 30)")
     train.add_argument("--out", required=True, help="output folder (created if needed)")
     train.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--solutions", help="solution notebooks folder (default: ./solutions or the kit's)")
+    train.add_argument("--mixed-precision", action="store_true",
+                       help="float16 compute with loss scaling: faster on recent GPUs, slower on CPUs")
     train.set_defaults(run=cmd_train)
     return parser
 

@@ -87,15 +87,69 @@ def mnist_dataset(batch_size, limit=None, seed=None):
     Each element is a float32 batch of shape (batch_size, 28, 28, 1); the last partial batch is
     dropped so every step sees the same shape. `limit` keeps the first `limit` training images.
     """
-    import tensorflow as tf
-
     batch_size = _positive_int(batch_size, "batch_size")
     (images, _), _ = load_mnist()
     if limit is not None:
         images = images[: _positive_int(limit, "limit")]
+    return training_batches(images, batch_size, seed, "available")
+
+
+def training_batches(images, batch_size, seed=None, where="available"):
+    """Shuffle uint8 images each epoch, batch them (full batches only), scale to [-1, 1], prefetch."""
+    import tensorflow as tf
+
     if batch_size > len(images):
-        raise ValueError(f"batch_size {batch_size} is larger than the {len(images)} images available")
+        raise ValueError(f"batch_size {batch_size} is larger than the {len(images)} images {where}")
     dataset = tf.data.Dataset.from_tensor_slices(images)
     dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size, drop_remainder=True).map(scale_images)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+
+
+def _square_image(path, image_size):
+    """Read one image file as a centre-cropped image_size x image_size RGB uint8 array."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+        side = min(image.size)
+        left, top = (image.width - side) // 2, (image.height - side) // 2
+        image = image.crop((left, top, left + side, top + side))
+        return np.asarray(image.resize((image_size, image_size), Image.Resampling.BILINEAR))
+
+
+def load_image_folder(path, image_size=64):
+    """Read every image under `path` (recursively) as uint8 RGB squares: (n, size, size, 3).
+
+    Files that are not images, or that cannot be decoded, are skipped with one warning.
+    """
+    folder = Path(path)
+    image_size = _positive_int(image_size, "image_size")
+    if not folder.is_dir():
+        raise DataError(f"image folder {folder} does not exist: pass the folder that holds your images")
+    try:
+        files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    except OSError as error:
+        raise DataError(f"cannot list image folder {folder} ({error.strerror}): check its permissions") from None
+    images, unreadable = [], []
+    for file in files:
+        try:
+            images.append(_square_image(file, image_size))
+        except Exception:  # noqa: BLE001 - PIL raises many types for a bad file; skip it either way
+            unreadable.append(file)
+    if unreadable:
+        warnings.warn(f"skipped {len(unreadable)} unreadable image file(s) in {folder}, "
+                      f"e.g. {unreadable[0].name}")
+    if not images:
+        raise DataError(f"no readable images ({', '.join(IMAGE_SUFFIXES)}) in {folder}: "
+                        "put image files in it (sub-folders are searched too)")
+    return np.stack(images)
+
+
+def image_folder_dataset(path, image_size=64, batch_size=64, seed=None):
+    """A shuffled, batched tf.data.Dataset of a folder's images in [-1, 1]: (batch, size, size, 3)."""
+    batch_size = _positive_int(batch_size, "batch_size")
+    return training_batches(load_image_folder(path, image_size), batch_size, seed, f"in {path}")

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 
 REFERENCE_TAG = "reference"
-NOTEBOOKS = {"mlp": "lab03_gan.ipynb"}
+NOTEBOOKS = {"mlp": "lab03_gan.ipynb", "dcgan": "lab04_dcgan.ipynb"}
 KIT_SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 
 
@@ -60,7 +60,8 @@ def writable_folder(path):
     return path
 
 
-def train_reference(model, epochs, out_dir, resume=False, seed=0, solutions=None):
+def train_reference(model, epochs, out_dir, resume=False, seed=0, solutions=None,
+                    mixed_precision=False):
     """Train a reference GAN on MNIST and write samples, GIF, loss plot, checkpoints, metrics.json."""
     import json
 
@@ -70,23 +71,28 @@ def train_reference(model, epochs, out_dir, resume=False, seed=0, solutions=None
     from gan_lab.data import mnist_dataset
     from gan_lab.metrics import evaluate_images
     from gan_lab.plot import loss_curves
-    from gan_lab.training import EpochTimer, fast_or_full, fixed_noise, train_gan
+    from gan_lab.training import EpochTimer, fast_or_full, fixed_noise, set_mixed_precision, train_gan
 
     out_dir = writable_folder(out_dir)
     reference = load_reference(model, solutions)
-    keras.utils.set_random_seed(seed)
-    gan = reference["make_gan"](seed=seed)
-    dataset = mnist_dataset(reference["BATCH_SIZE"] * reference["K"],
-                            limit=fast_or_full(2048, None), seed=seed)
-    timer = EpochTimer()
-    history = train_gan(gan, dataset, epochs, out_dir, resume=resume, callbacks=[timer],
-                        verbose=1, show=False)
-    if history.history:
-        loss_curves(history).savefig(out_dir / "losses.png", dpi=80)
-        plt.close("all")
-    count = fast_or_full(1000, 10000)
-    images = gan.generator.predict(fixed_noise(count, gan.latent_dim, seed + 1), verbose=0)
-    metrics = {"model": model, "epochs_trained": len(history.history.get("d_loss", [])),
-               "seconds_per_epoch": [round(s, 2) for s in timer.seconds], **evaluate_images(images)}
+    set_mixed_precision(mixed_precision)  # after the reference cells, which set their own default
+    try:
+        keras.utils.set_random_seed(seed)
+        gan = reference["make_gan"](seed=seed)
+        dataset = mnist_dataset(reference["BATCH_SIZE"] * reference["K"],
+                                limit=fast_or_full(2048, None), seed=seed)
+        timer = EpochTimer()
+        history = train_gan(gan, dataset, epochs, out_dir, resume=resume, callbacks=[timer],
+                            verbose=1, show=False)
+        if history.history:
+            loss_curves(history).savefig(out_dir / "losses.png", dpi=80)
+            plt.close("all")
+        count = fast_or_full(1000, 10000)
+        images = gan.generator.predict(fixed_noise(count, gan.latent_dim, seed + 1), verbose=0)
+        metrics = {"model": model, "mixed_precision": mixed_precision,
+                   "epochs_trained": len(history.history.get("d_loss", [])),
+                   "seconds_per_epoch": [round(s, 2) for s in timer.seconds], **evaluate_images(images)}
+    finally:
+        set_mixed_precision(False)
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics

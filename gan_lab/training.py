@@ -104,6 +104,34 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
+class TimeBudget(keras.callbacks.Callback):
+    """Stop training after the first epoch that brings the training time to `minutes`."""
+
+    def __init__(self, minutes):
+        super().__init__()
+        self.minutes = minutes
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if time.perf_counter() - self._start >= 60 * self.minutes:
+            self.model.stop_training = True
+
+
+def set_mixed_precision(enabled):
+    """Build later models in mixed float16 (faster on recent GPUs) or, by default, in float32."""
+    keras.mixed_precision.set_global_policy("mixed_float16" if enabled else "float32")
+
+
+def loss_scaled(optimizer):
+    """Wrap `optimizer` in a LossScaleOptimizer when mixed precision is on; else return it as is."""
+    mixed = keras.mixed_precision.global_policy().compute_dtype == "float16"
+    if mixed and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
 def _optimizer_arrays(optimizer):
     return [np.asarray(variable.numpy()) for variable in optimizer.variables]
 
@@ -157,10 +185,12 @@ def restore_training_state(gan, directory, image_shape):
     return int(epoch)
 
 
-def train_gan(gan, dataset, epochs, out_dir, resume=False, callbacks=(), verbose="auto", show=None):
+def train_gan(gan, dataset, epochs, out_dir, resume=False, callbacks=(), verbose="auto", show=None,
+              minutes=None):
     """Fit a compiled GAN with sample grids and per-epoch checkpoints in out_dir; Ctrl-C keeps them.
 
     With resume=True training continues from out_dir's checkpoint (if any) up to `epochs` in all.
+    With `minutes`, training also stops after the epoch that uses up that time budget.
     Returns the keras History (partial if interrupted).
     """
     out_dir = Path(out_dir)
@@ -173,6 +203,8 @@ def train_gan(gan, dataset, epochs, out_dir, resume=False, callbacks=(), verbose
     history = keras.callbacks.History()
     sample_grid = SampleGrid(out_dir, show=show)
     callbacks = [sample_grid, EpochCheckpoint(out_dir), history, *callbacks]
+    if minutes is not None:
+        callbacks.append(TimeBudget(minutes))
     try:
         gan.fit(dataset, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
                 verbose=verbose, shuffle=False)

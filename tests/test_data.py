@@ -112,3 +112,58 @@ def test_scale_images_maps_pixel_range_onto_minus_one_to_one():
     scaled = data.scale_images(np.array([[[0, 255]]], dtype=np.uint8)).numpy()
     assert scaled.shape == (1, 1, 2, 1)
     np.testing.assert_allclose(scaled.ravel(), [-1.0, 1.0])
+
+
+# ---------------------------------------------------------------- image folders
+
+
+def _write_images(folder, count, size=(40, 30), mode="RGB"):
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for index in range(count):
+        pixels = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+        Image.fromarray(pixels).convert(mode).save(folder / f"image_{index}.png")
+
+
+def test_image_folder_dataset_gives_square_colour_batches_in_unit_range(tmp_path):
+    _write_images(tmp_path / "faces", 5)
+    _write_images(tmp_path / "faces" / "more", 3, mode="L")  # sub-folders and greyscale count too
+    batches = list(data.image_folder_dataset(tmp_path / "faces", image_size=16, batch_size=4, seed=0))
+    assert len(batches) == 2  # 8 images, full batches of 4
+    assert all(tuple(batch.shape) == (4, 16, 16, 3) for batch in batches)
+    values = np.concatenate([batch.numpy().ravel() for batch in batches])
+    assert -1.0 <= values.min() < -0.5 and 0.5 < values.max() <= 1.0
+
+
+def test_image_folder_dataset_rejects_a_missing_folder_in_one_line(tmp_path):
+    with pytest.raises(data.DataError) as error:
+        data.image_folder_dataset(tmp_path / "nowhere")
+    assert "\n" not in str(error.value) and "nowhere" in str(error.value) and "does not exist" in str(error.value)
+
+
+def test_image_folder_dataset_rejects_a_folder_without_images(tmp_path):
+    (tmp_path / "notes.txt").write_text("no images here")
+    with pytest.raises(data.DataError, match="no readable images"):
+        data.image_folder_dataset(tmp_path)
+
+
+def test_image_folder_dataset_skips_unreadable_files_with_a_warning(tmp_path):
+    _write_images(tmp_path, 2)
+    (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
+    with pytest.warns(UserWarning, match="skipped 1 unreadable image file.*broken.jpg"):
+        images = data.load_image_folder(tmp_path, image_size=8)
+    assert images.shape == (2, 8, 8, 3)
+
+
+def test_image_folder_dataset_with_only_unreadable_files_is_an_error(tmp_path):
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG garbage")
+    with pytest.warns(UserWarning), pytest.raises(data.DataError, match="no readable images"):
+        data.load_image_folder(tmp_path)
+
+
+def test_image_folder_dataset_rejects_a_batch_larger_than_the_folder(tmp_path):
+    _write_images(tmp_path, 3)
+    with pytest.raises(ValueError, match="batch_size 8 is larger than the 3 images in"):
+        data.image_folder_dataset(tmp_path, image_size=8, batch_size=8)

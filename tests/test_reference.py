@@ -18,8 +18,17 @@ def test_the_mlp_reference_defines_a_compiled_gan_from_the_lab03_solution():
     assert callable(namespace["build_generator"]) and namespace["BATCH_SIZE"] > 0
 
 
+def test_the_dcgan_reference_builds_the_lab04_networks_for_any_image_shape():
+    namespace = reference.load_reference("dcgan")
+    gan = namespace["make_gan"](seed=0)
+    assert gan.generator.output_shape == (None, 28, 28, 1)
+    assert gan.discriminator.output_shape == (None, 1)
+    slide = namespace["make_gan"](seed=0, image_shape=(64, 64, 3))
+    assert slide.generator.output_shape == (None, 64, 64, 3)
+
+
 def test_an_unknown_model_is_rejected_with_the_choices():
-    with pytest.raises(ValueError, match="choose one of mlp"):
+    with pytest.raises(ValueError, match="choose one of mlp, dcgan"):
         reference.load_reference("vae")
 
 
@@ -54,6 +63,18 @@ def test_train_command_resumes_from_its_checkpoint(tmp_path, capsys):
     assert "after epoch 1" in capsys.readouterr().out
     assert json.loads((out / "metrics.json").read_text())["epochs_trained"] == 1
     assert json.loads((out / "checkpoint" / "state.json").read_text())["epoch"] == 2
+
+
+def test_train_command_trains_the_dcgan_with_and_without_mixed_precision(tmp_path):
+    for flags in ([], ["--mixed-precision"]):
+        out = tmp_path / ("mixed" if flags else "float32")
+        assert main(["train", "--model", "dcgan", "--epochs", "1", "--out", str(out), *flags]) == 0
+        metrics = json.loads((out / "metrics.json").read_text())
+        assert metrics["model"] == "dcgan" and metrics["mixed_precision"] == bool(flags)
+        assert metrics["epochs_trained"] == 1 and 1.0 <= metrics["mnist_score"] <= 10.0
+    import keras
+
+    assert keras.mixed_precision.global_policy().name == "float32"  # restored for what runs next
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")

@@ -124,3 +124,38 @@ def test_epoch_timer_records_one_duration_per_epoch(tmp_path):
     timer = training.EpochTimer()
     training.train_gan(compiled_gan(), tiny_dataset(), epochs=2, out_dir=tmp_path, verbose=0, callbacks=[timer])
     assert len(timer.seconds) == 2 and all(s > 0 for s in timer.seconds)
+
+
+def test_time_budget_stops_after_the_epoch_that_spends_it(tmp_path):
+    timer = training.EpochTimer()
+    history = training.train_gan(compiled_gan(), tiny_dataset(), epochs=5, out_dir=tmp_path, verbose=0,
+                                 callbacks=[timer], minutes=1e-9)
+    assert len(history.history["d_loss"]) == 1 and len(timer.seconds) == 1
+
+
+def test_without_a_time_budget_every_epoch_runs(tmp_path):
+    history = training.train_gan(compiled_gan(), tiny_dataset(), epochs=3, out_dir=tmp_path, verbose=0,
+                                 minutes=60)
+    assert len(history.history["d_loss"]) == 3
+
+
+@pytest.fixture
+def mixed_precision():
+    training.set_mixed_precision(True)
+    yield
+    training.set_mixed_precision(False)
+
+
+def test_mixed_precision_builds_float16_layers_and_wraps_optimizers_for_loss_scaling(mixed_precision):
+    layer = keras.layers.Dense(3)
+    layer.build((None, 2))
+    assert layer.compute_dtype == "float16" and layer.variable_dtype == "float32"
+    wrapped = training.loss_scaled(keras.optimizers.Adam())
+    assert isinstance(wrapped, keras.optimizers.LossScaleOptimizer)
+    assert training.loss_scaled(wrapped) is wrapped
+
+
+def test_loss_scaled_leaves_optimizers_alone_by_default():
+    assert keras.mixed_precision.global_policy().name == "float32"
+    optimizer = keras.optimizers.Adam()
+    assert training.loss_scaled(optimizer) is optimizer

@@ -4,9 +4,12 @@ from ._harness import CheckFailed
 from .lab01 import check_build_generator, check_sample_noise
 from .lab02 import check_build_discriminator, check_discriminator_loss, check_generator_loss
 from .lab03 import check_train_step
+from .lab04 import check_build_dcgan_discriminator, check_build_dcgan_generator
 
 __all__ = [
     "CheckFailed",
+    "check_build_dcgan_discriminator",
+    "check_build_dcgan_generator",
     "check_build_discriminator",
     "check_build_generator",
     "check_discriminator_loss",

@@ -26,6 +26,17 @@ def build(checks, name, builder, **kwargs):
     return model
 
 
+def built_generator(checks, name, builder, hint):
+    """Build the student's generator with latent_dim=12 and run it on 16 noise vectors.
+
+    Returns (model, what, noise, images); `hint` says how to fix a model that fails to run.
+    """
+    model = build(checks, name, builder, latent_dim=12)
+    what = f"the model from {name}(latent_dim=12)"
+    noise = np.random.default_rng(0).standard_normal((16, 12)).astype("float32")
+    return model, what, noise, run(model, noise, what, hint)
+
+
 def run(model, inputs, what, hint):
     """Run `model` in inference mode and return NumPy outputs; on an error, fail with `hint`."""
     try:

@@ -1,0 +1,150 @@
+"""Shared benchmark of a reference GAN: quality over a time budget, and the harness's speed.
+
+`quality_run` trains on the full MNIST training set for a training-time budget and prints, after
+each epoch, the elapsed training time, seconds per epoch, MNIST score, Frechet distance and the
+smallest and largest class share of 10,000 samples (evaluation time is not counted).
+
+`speed_run` times the kit's harness (`fit` with the lab's `train_step`) against a plain two-tape
+`tf.function` loop on the same models and batches, and prints the ratio (target: <= 1.1).
+
+bench_mlp_gan.py and bench_dcgan.py run them for the Lab03 and Lab04 references.
+"""
+
+import argparse
+import statistics
+import time
+
+import gan_lab  # noqa: F401  (selects the TensorFlow backend)
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from gan_lab.data import mnist_dataset
+from gan_lab.metrics import evaluate_images
+from gan_lab.reference import load_reference
+from gan_lab.training import fixed_noise
+
+SHARE_RANGE = (0.05, 0.15)
+
+
+def evaluate(gan):
+    """Score 10,000 samples from fixed noise."""
+    images = gan.generator.predict(fixed_noise(10000, gan.latent_dim, seed=1), verbose=0, batch_size=1000)
+    return evaluate_images(images)
+
+
+def quality_run(reference, minutes, seed, score_target):
+    """Train epoch by epoch until the training-time budget is spent, printing the figures."""
+    keras.utils.set_random_seed(seed)
+    gan = reference["make_gan"](seed=seed)
+    dataset = mnist_dataset(reference["BATCH_SIZE"] * reference["K"], seed=seed)
+    print(f"{'epoch':>5} {'train s':>8} {'s/epoch':>8} {'score':>6} {'distance':>9} {'min %':>6} {'max %':>6}")
+    trained, epoch, reached = 0.0, 0, None
+    while trained < minutes * 60:
+        start = time.perf_counter()
+        gan.fit(dataset, epochs=epoch + 1, initial_epoch=epoch, verbose=0)
+        seconds = time.perf_counter() - start
+        trained, epoch = trained + seconds, epoch + 1
+        result = evaluate(gan)
+        shares = result["class_histogram"]
+        ok = result["mnist_score"] >= score_target and SHARE_RANGE[0] <= min(shares) <= max(shares) <= SHARE_RANGE[1]
+        if ok and reached is None:
+            reached = (epoch, trained)
+        print(f"{epoch:>5} {trained:>8.1f} {seconds:>8.2f} {result['mnist_score']:>6.2f} "
+              f"{result['frechet_distance']:>9.2f} {100 * min(shares):>6.1f} {100 * max(shares):>6.1f}"
+              f"{'  <- target met' if ok and reached == (epoch, trained) else ''}", flush=True)
+    if reached:
+        print(f"target (score >= {score_target}, every class 5-15%) first met after epoch {reached[0]}, "
+              f"{reached[1] / 60:.1f} minutes of training")
+    else:
+        print(f"target NOT met within {minutes} minutes of training")
+
+
+def plain_step_function(gan, reference):
+    """A plain two-tape tf.function step on the GAN's networks, with its own optimizers."""
+    generator, discriminator, latent_dim = gan.generator, gan.discriminator, gan.latent_dim
+    # Same optimizer settings as the lab's, but fresh optimizers bound to these variables.
+    d_optimizer = gan.d_optimizer.__class__.from_config(gan.d_optimizer.get_config())
+    g_optimizer = gan.g_optimizer.__class__.from_config(gan.g_optimizer.get_config())
+    d_loss_fn, g_loss_fn = reference["discriminator_loss"], reference["generator_loss"]
+
+    @tf.function
+    def step(real):
+        batch = tf.shape(real)[0]
+        with tf.GradientTape() as tape:
+            fake = generator(tf.random.normal((batch, latent_dim)), training=True)
+            d_loss = d_loss_fn(discriminator(real, training=True), discriminator(fake, training=True))
+        d_vars = discriminator.trainable_variables
+        d_optimizer.apply(tape.gradient(d_loss, d_vars), d_vars)
+        with tf.GradientTape() as tape:
+            fake = generator(tf.random.normal((batch, latent_dim)), training=True)
+            g_loss = g_loss_fn(discriminator(fake, training=True))
+        g_vars = generator.trainable_variables
+        g_optimizer.apply(tape.gradient(g_loss, g_vars), g_vars)
+        return d_loss, g_loss
+
+    return step
+
+
+def time_plain(step, batches):
+    start = time.perf_counter()
+    for real in batches:
+        losses = step(real)
+    float(losses[0])  # wait for the last step to finish
+    return time.perf_counter() - start
+
+
+def time_harness(gan, batches):
+    start = time.perf_counter()
+    gan.fit(batches, epochs=1, verbose=0)
+    return time.perf_counter() - start
+
+
+def speed_run(reference, steps, seed, repeats=7):
+    """Seconds per step for the harness and the plain loop, timed in interleaved repeats."""
+    keras.utils.set_random_seed(seed)
+    gan = reference["make_gan"](seed=seed)
+    batch_size = reference["BATCH_SIZE"]
+    if reference["K"] != 1:
+        print(f"note: the lab uses K={reference['K']}; both loops are timed with k=1")
+        gan.k = 1
+    batches = mnist_dataset(batch_size, seed=seed).take(steps).cache()
+    list(batches)  # fill the cache so both loops read the same batches from memory
+    plain = plain_step_function(gan, reference)
+    time_plain(plain, batches)  # trace and warm up both before timing
+    time_harness(gan, batches)
+    harness_times, plain_times = [], []
+    for _ in range(repeats):
+        harness_times.append(time_harness(gan, batches) / steps)
+        plain_times.append(time_plain(plain, batches) / steps)
+    # Step times on small CPUs jump between speed levels for reasons outside the code, so the
+    # best repeat (timeit's convention) measures the code; the median is shown beside it.
+    for label, times in (("harness (fit + train_step)", harness_times), ("plain two-tape tf.function", plain_times)):
+        print(f"  {label}: best {1000 * min(times):.1f} ms/step, median {1000 * statistics.median(times):.1f} "
+              f"ms/step, {batch_size / min(times):.0f} real images/s")
+    print(f"batch {batch_size}, {steps} steps x {repeats} interleaved repeats")
+    best = min(harness_times) / min(plain_times)
+    median = statistics.median(harness_times) / statistics.median(plain_times)
+    print(f"  ratio harness / plain: best {best:.3f}, median {median:.3f} (target <= 1.1)")
+
+
+def benchmark_parser(description, default_minutes):
+    """The options every benchmark script takes; scripts may add their own."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--minutes", type=float, default=default_minutes, help="training-time budget")
+    parser.add_argument("--timing-steps", type=int, default=300, help="steps per timing repeat")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip-quality", action="store_true", help="only run the speed comparison")
+    return parser
+
+
+def run_benchmark(model, args, score_target):
+    """Run the quality and speed parts for one reference GAN; return the reference namespace."""
+    reference = load_reference(model)
+    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
+          f"devices: {[d.device_type for d in tf.config.list_physical_devices()]}")
+    if not args.skip_quality:
+        quality_run(reference, args.minutes, args.seed, score_target)
+    speed_run(reference, args.timing_steps, args.seed)
+    return reference
