@@ -35,11 +35,6 @@ class Block:
         strides = getattr(self.layer, "strides", 1)
         return max(strides) if isinstance(strides, (tuple, list)) else strides
 
-    @property
-    def units(self):
-        """Output units of a Dense layer or filters of a convolution."""
-        return getattr(self.layer, "units", None) or getattr(self.layer, "filters", None)
-
     def describe(self):
         """A short name for hints, e.g. "Conv2DTranspose 'conv2d_transpose_1'"."""
         return f"{type(self.layer).__name__} '{self.layer.name}'"
@@ -51,10 +46,6 @@ class Architecture:
 
     blocks: list
     before_first: list  # the kinds of marks ("batch_norm", "pooling", ...) before any block
-
-    def of_kind(self, *kinds):
-        """The blocks whose kind is one of `kinds`."""
-        return [block for block in self.blocks if block.kind in kinds]
 
 
 def _activation_name(activation):
