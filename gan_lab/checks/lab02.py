@@ -63,6 +63,9 @@ def check_build_discriminator(build_discriminator):
         logits.ravel(),
         run(model, images * 1000.0, what, "it must accept any pixel values.").ravel(),
         run_with_scaled_weights(model, images, 10.0, what).ravel(),
+        # Sign-flipped probes, so that a tanh output also shows its negative half.
+        run(model, images * -1000.0, what, "it must accept any pixel values.").ravel(),
+        run_with_scaled_weights(model, images, -10.0, what).ravel(),
     ])
     squashed = "[0, 1] even for extreme inputs and weights, as after a sigmoid"
     if outputs.min() < 0:
