@@ -17,7 +17,6 @@ import time
 import gan_lab  # noqa: F401  (selects the TensorFlow backend)
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from gan_lab.data import mnist_dataset

@@ -126,19 +126,27 @@ def _without_magics(line):
     return line[: len(line) - len(body)] + "pass" if body.startswith(("%", "!")) else line
 
 
-def _check_python(code, where):
-    """Raise LabToolError when a generated code cell is not valid Python."""
+def python_syntax_error(code):
+    """Return the SyntaxError of a code cell's source (IPython magics allowed), or None if it parses."""
     if code.lstrip().startswith("%%"):  # a cell magic: the whole cell is another language
-        return
+        return None
     python = "\n".join(_without_magics(line) for line in code.split("\n"))
     flags = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
     try:
-        compile(python, where, "exec", flags=flags, dont_inherit=True)
+        compile(python, "<cell>", "exec", flags=flags, dont_inherit=True)
     except SyntaxError as error:
+        return error
+    return None
+
+
+def _check_python(code, where):
+    """Raise LabToolError when a generated code cell is not valid Python."""
+    error = python_syntax_error(code)
+    if error is not None:
         raise LabToolError(
             f"{where}: the student version is not valid Python (line {error.lineno}: "
             f"{error.msg}); check the code, and indent BEGIN SOLUTION like the code it replaces."
-        ) from None
+        )
 
 
 def _student_cell(cell, where):
@@ -171,6 +179,11 @@ def _notice_cell(nb, source_name):
 
 def _is_notice(cell):
     return cell.get("metadata", {}).get("gan_lab", {}).get("generated", False)
+
+
+def student_source(cell, where="cell"):
+    """The source a student sees for a solution notebook cell: answers blanked, hidden tests removed."""
+    return _strip_regions(cell.source, cell.cell_type, where)[0]
 
 
 def cells_digest(cells):

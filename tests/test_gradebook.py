@@ -1,0 +1,71 @@
+"""The gradebook CSV, feedback files and terminal summary (gan_lab.gradebook)."""
+
+import csv
+
+from gan_lab.gradebook import (
+    CheckResult, Exercise, StudentResult, feedback_name, feedback_text, gradebook_rows, summary_table,
+    write_feedback, write_gradebook,
+)
+
+EXERCISES = [Exercise("check_a", 1.0), Exercise("check_b", 2.0)]
+
+
+def _results():
+    return [
+        StudentResult("alice", "graded", {"check_a": CheckResult(True, 1.0), "check_b": CheckResult(True, 2.0)}),
+        StudentResult("bob", "timeout", {"check_a": CheckResult(True, 1.0),
+                                         "check_b": CheckResult(False, 0.0, "Timeout | of 30 s")}, ["slow"]),
+        StudentResult("../eve", "unreadable", notes=["eve.ipynb: not a notebook", "second note"]),
+    ]
+
+
+def test_rows_have_points_per_check_total_status_and_notes():
+    assert gradebook_rows(EXERCISES, _results()) == [
+        ["student", "check_a", "check_b", "total", "status", "notes"],
+        ["alice", "1", "2", "3", "graded", ""],
+        ["bob", "1", "0", "1", "timeout", "slow"],
+        ["../eve", "0", "0", "0", "unreadable", "eve.ipynb: not a notebook; second note"],
+    ]
+
+
+def test_gradebook_csv_round_trips_and_replaces_an_older_one(tmp_path):
+    path = tmp_path / "gradebook.csv"
+    path.write_text("old")
+    write_gradebook(path, EXERCISES, _results())
+    with open(path, newline="") as file:
+        assert list(csv.reader(file)) == gradebook_rows(EXERCISES, _results())
+    assert [p.name for p in tmp_path.iterdir()] == ["gradebook.csv"]
+
+
+def test_feedback_names_cannot_escape_the_feedback_folder():
+    assert feedback_name("../eve") == "_eve.md"
+    assert feedback_name("Zoë Smith") == "Zo__Smith.md"
+    assert feedback_name("...") == "student.md"
+
+
+def test_feedback_lists_each_check_with_its_hint_and_escapes_table_bars():
+    text = feedback_text("lab01", EXERCISES, _results()[1])
+    assert "Total: 1 / 3 points. Status: graded; a cell ran past the time limit." in text
+    assert "- slow" in text
+    assert "| check_a | 1 / 1 | passed |" in text
+    assert "| check_b | 0 / 2 | failed: Timeout \\| of 30 s |" in text
+
+
+def test_feedback_of_an_ungraded_submission_says_so_per_check():
+    text = feedback_text("lab01", EXERCISES, _results()[2])
+    assert "| check_a | 0 / 1 | not graded |" in text and "not graded: the file is not a readable notebook" in text
+
+
+def test_write_feedback_writes_one_file_per_student(tmp_path):
+    results = _results() + [StudentResult("/eve", "graded")]  # same safe name as ../eve
+    write_feedback(tmp_path / "feedback", "lab01", EXERCISES, results)
+    assert sorted(p.name for p in (tmp_path / "feedback").iterdir()) == ["_eve.md", "_eve_.md", "alice.md", "bob.md"]
+
+
+def test_summary_table_aligns_columns_without_notes():
+    lines = summary_table(EXERCISES, _results()).splitlines()
+    assert lines[0].split() == ["student", "check_a", "check_b", "total", "status"]
+    assert lines[1].split() == ["alice", "1", "2", "3", "graded"]
+    status = lines[0].index("status")
+    assert all(line[status - 1] == " " and line[status] != " " for line in lines)  # a column
+    assert "slow" not in "\n".join(lines)

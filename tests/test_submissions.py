@@ -1,0 +1,152 @@
+"""Finding, reading and matching student submissions (gan_lab.submissions); no kernels run here."""
+
+import json
+import re
+
+import nbformat
+import pytest
+
+from gan_lab.notebooks import student_source
+from gan_lab.submissions import (
+    check_cell_changes, defined_names, find_submissions, match_answers, read_submission,
+)
+from grading_helpers import reference, submission, without_cells, write
+
+LAB = "lab01_generator.ipynb"
+
+
+def test_a_notebook_file_is_one_student_named_after_the_file(tmp_path):
+    path = write(tmp_path, "alice", submission())
+    [found] = find_submissions([path], LAB)
+    assert (found.student, found.path, found.problem) == ("alice", path, "")
+
+
+def test_a_folder_with_one_notebook_is_one_student_named_after_the_folder(tmp_path):
+    (tmp_path / "bob" / "lab01").mkdir(parents=True)
+    path = write(tmp_path / "bob" / "lab01", "whatever", submission())
+    [found] = find_submissions([tmp_path / "bob"], LAB)
+    assert (found.student, found.path) == ("bob", path)
+
+
+def test_a_folder_of_notebooks_and_student_folders_is_a_class(tmp_path):
+    write(tmp_path, "alice", submission())
+    write(tmp_path, "bob", submission())
+    (tmp_path / "carol").mkdir()
+    write(tmp_path / "carol", LAB[:-6], submission())
+    write(tmp_path / "carol", "scratch", submission())
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    write(tmp_path / ".ipynb_checkpoints", "alice-checkpoint", submission())
+    found = find_submissions([tmp_path], LAB)
+    assert [(s.student, s.path.name) for s in found] == [
+        ("alice", "alice.ipynb"), ("bob", "bob.ipynb"), ("carol", LAB)]
+
+
+def test_a_student_folder_with_several_unnamed_notebooks_is_reported_not_guessed(tmp_path):
+    write(tmp_path, "one", submission())
+    write(tmp_path, "two", submission())
+    (tmp_path / "dave").mkdir()
+    for name in ("a", "b"):
+        write(tmp_path / "dave", name, submission())
+    dave = [s for s in find_submissions([tmp_path], LAB) if s.student == "dave"][0]
+    assert dave.path is None and "several notebooks" in dave.problem and LAB in dave.problem
+
+
+def test_the_same_student_id_twice_gets_a_suffix(tmp_path):
+    for folder in ("x", "y"):
+        (tmp_path / folder).mkdir()
+        write(tmp_path / folder, "alice", submission())
+    found = find_submissions([tmp_path / "x" / "alice.ipynb", tmp_path / "y" / "alice.ipynb"], LAB)
+    assert [s.student for s in found] == ["alice", "alice-2"]
+
+
+def test_a_missing_path_is_a_one_line_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file or folder"):
+        find_submissions([tmp_path / "nobody.ipynb"], LAB)
+
+
+@pytest.mark.parametrize("text, message", [
+    (b"\xff\xfe", "not UTF-8"),
+    (b'{"cells": [', "invalid JSON (line 1"),
+    (b"[1, 2]", "the JSON has no cells"),
+    (json.dumps({"nbformat": 5, "cells": []}).encode(), "nbformat 5 cannot be read"),
+    (json.dumps({"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": [{"cell_type": "code"}]}).encode(),
+     "damaged notebook"),
+])
+def test_unreadable_files_raise_a_one_line_reason(tmp_path, text, message):
+    path = tmp_path / "bad.ipynb"
+    path.write_bytes(text)
+    with pytest.raises(ValueError, match=re.escape(message)) as error:
+        read_submission(path)
+    assert "\n" not in str(error.value)
+
+
+def test_an_oversized_file_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    import gan_lab.submissions
+
+    path = write(tmp_path, "big", submission())
+    monkeypatch.setattr(gan_lab.submissions, "MAX_NOTEBOOK_BYTES", 1000)
+    with pytest.raises(ValueError, match="over the 0 MB a submission may have"):
+        read_submission(path)
+
+
+def test_an_nbformat_3_notebook_is_read_by_conversion(tmp_path):
+    path = tmp_path / "old.ipynb"
+    path.write_text(nbformat.writes(nbformat.convert(submission(), 3)))
+    assert [c.source for c in read_submission(path).cells if c.cell_type == "code"][:2] == \
+        [c.source for c in submission().cells if c.cell_type == "code"][:2]
+
+
+def test_defined_names_reads_functions_and_classes_even_from_broken_code():
+    assert defined_names("x = 1\ndef f():\n    pass\nclass G:\n    pass\n") == {"f", "G"}
+    assert defined_names("def f(:\n    pass\nasync def g():\n    pass") == {"f", "g"}
+
+
+def test_answers_are_matched_by_grade_id_first():
+    student = submission(change={"sample_noise": lambda s: s + "\n# mine"})
+    answers = match_answers(reference(), student)
+    assert answers.sources["sample_noise"].endswith("# mine") and answers.notes == []
+
+
+def test_answers_without_metadata_are_matched_by_the_function_they_define():
+    student = submission(change={"build_generator": lambda s: s + "\n# last"})
+    student.cells.insert(3, nbformat.v4.new_code_cell("def build_generator(latent_dim=100):\n    return None"))
+    for cell in student.cells:
+        cell.metadata.pop("nbgrader", None)
+    answers = match_answers(reference(), student)
+    assert answers.sources["build_generator"].endswith("# last")  # the last definition is the one that runs
+    assert "answer build_generator found by the function it defines" in answers.notes
+
+
+def test_answers_fall_back_to_position_when_the_layout_is_the_lab_s():
+    student = submission(change={"sample_noise": lambda s: "noise = 3"})
+    for cell in student.cells:
+        cell.metadata.pop("nbgrader", None)
+    answers = match_answers(reference(), student)
+    assert answers.sources["sample_noise"] == "noise = 3"
+    assert "answer sample_noise found by its position" in answers.notes
+
+
+def test_a_missing_answer_gets_the_blank_placeholder_and_a_note():
+    answers = match_answers(reference(), without_cells(submission(), {"build_generator"}))
+    assert "raise NotImplementedError()" in answers.sources["build_generator"]
+    assert answers.notes == ["no answer cell for build_generator"]
+
+
+def test_a_syntax_error_in_an_answer_is_noted_with_its_line():
+    student = submission(change={"sample_noise": lambda s: s + "\nreturn ("})
+    notes = match_answers(reference(), student).notes
+    assert len(notes) == 1 and notes[0].startswith("answer sample_noise has a syntax error (line")
+
+
+def test_edited_and_deleted_check_cells_are_noted():
+    student = without_cells(submission(change={"check_sample_noise": lambda s: "pass"}), {"check_build_generator"})
+    assert check_cell_changes(reference(), student) == [
+        "check cell check_sample_noise was edited; the official one was graded",
+        "check cell check_build_generator was deleted or lost its metadata; the official one was graded",
+    ]
+
+
+def test_untouched_check_cells_are_not_noted():
+    lab = submission()
+    assert check_cell_changes(reference(), lab) == []
+    assert all("HIDDEN" not in student_source(c) for c in reference().cells)
