@@ -5,6 +5,7 @@ from .lab01 import check_build_generator, check_sample_noise
 from .lab02 import check_build_discriminator, check_discriminator_loss, check_generator_loss
 from .lab03 import check_train_step
 from .lab04 import check_build_dcgan_discriminator, check_build_dcgan_generator
+from .lab05 import check_feature_matching_loss, check_minibatch_discrimination, check_smoothed_discriminator_loss
 
 __all__ = [
     "CheckFailed",
@@ -13,7 +14,10 @@ __all__ = [
     "check_build_discriminator",
     "check_build_generator",
     "check_discriminator_loss",
+    "check_feature_matching_loss",
     "check_generator_loss",
+    "check_minibatch_discrimination",
     "check_sample_noise",
+    "check_smoothed_discriminator_loss",
     "check_train_step",
 ]
