@@ -154,7 +154,8 @@ def cmd_grade(args):
     print(summary_table(exercises, results))
     counts = {status: sum(r.status == status for r in results) for status in STATUSES}
     print(", ".join(f"{count} {status}" for status, count in counts.items() if count))
-    print(f"gradebook: {out / 'gradebook.csv'}; feedback: {out / 'feedback'}/")
+    shown = Path(args.out)  # as the instructor typed it
+    print(f"gradebook: {shown / 'gradebook.csv'}; feedback: {shown / 'feedback'}/")
     return 0
 
 
