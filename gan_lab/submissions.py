@@ -134,13 +134,12 @@ def grade_ids(notebook):
 
 def defined_names(source):
     """Names of the functions and classes a cell defines at top level (a regex when it does not parse)."""
-    if python_syntax_error(source) is None and not source.lstrip().startswith("%%"):
-        try:
-            tree = ast.parse(source)
-            return {node.name for node in tree.body
-                    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-        except SyntaxError:  # top-level await or magics: fall through to the regex
-            pass
+    try:
+        tree = ast.parse(source)
+        return {node.name for node in tree.body
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    except SyntaxError:  # a slip, top-level await or IPython magics: fall back to the regex
+        pass
     return set(re.findall(r"^(?:async\s+)?(?:def|class)\s+(\w+)", source, flags=re.MULTILINE))
 
 
