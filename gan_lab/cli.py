@@ -16,7 +16,7 @@ def _existing_dir(path, what, flag):
 def cmd_make_labs(args):
     """Write labs/ from solutions/, or with --check list the stale labs and fail."""
     from gan_lab.make_labs import make_labs, stale_labs
-    from gan_lab.notebooks import LabToolError
+    from gan_lab.notebook_io import NotebookError
 
     solutions = _existing_dir(args.solutions, "solutions", "--solutions")
     try:
@@ -32,7 +32,7 @@ def cmd_make_labs(args):
         for path, action in make_labs(solutions, args.labs):
             print(f"{path}: {action}")
         return 0
-    except LabToolError as error:
+    except NotebookError as error:
         raise SystemExit(f"gan-lab make-labs: {error}") from None
 
 
@@ -88,79 +88,22 @@ def cmd_train(args):
     return 0
 
 
-def _keep_previous(path):
-    """Rename an earlier gradebook or feedback folder aside (with a time stamp) instead of losing it."""
-    from datetime import datetime
-
-    if path.exists():
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        target = path.with_name(f"{path.stem}.previous-{stamp}{path.suffix}")
-        path.rename(target)
-        return target
-    return None
-
-
 def cmd_grade(args):
     """Grade submissions of one lab with nbval; write gradebook.csv and feedback/<student>.md."""
-    import threading
-
-    import gan_lab
-    from gan_lab.gradebook import STATUSES, summary_table, write_feedback, write_gradebook
-    from gan_lab.grading import GradingError, exercises_of, find_lab, grade_all, progress_line
-    from gan_lab.notebooks import LabToolError, read_notebook
-    from gan_lab.reference import find_solutions, writable_folder
-    from gan_lab.submissions import find_submissions, grade_ids
+    from gan_lab.grading.grade import GradingError, grade_lab
 
     try:
-        solutions = find_solutions(args.solutions)
-        lab_path = find_lab(solutions, args.lab)
-        reference = read_notebook(lab_path)
-        submissions = find_submissions(args.submissions, lab_path.name)
-        out = Path(args.out).resolve()
-        inputs = [Path(path).resolve() for path in args.submissions]
-        if any(out == path or path in out.parents for path in inputs):
-            raise GradingError(f"--out {args.out} is inside the submissions: pick a folder outside them")
-        writable_folder(out)
-    except (OSError, GradingError, LabToolError) as error:
+        grade_lab(args.submissions, args.lab, out=args.out, jobs=args.jobs, cell_timeout=args.cell_timeout,
+                  solutions=args.solutions, sandbox=not args.no_sandbox)
+    except GradingError as error:
         raise SystemExit(f"gan-lab grade: {error}") from None
-    if not submissions:
-        raise SystemExit("gan-lab grade: no submissions found in the paths given")
-    other_labs = {}
-    for path in sorted(solutions.glob("*.ipynb")):
-        if path != lab_path:
-            try:
-                other_labs[path.stem] = grade_ids(read_notebook(path))
-            except LabToolError:
-                continue
-    # The student's code must not read these; the kit's own package stays readable.
-    package = Path(gan_lab.__file__).resolve().parent
-    private = [path for path in [solutions.resolve(), out, *inputs] if path not in package.parents]
-    lock, done = threading.Lock(), []
-
-    def progress(result):
-        with lock:
-            done.append(result)
-            print(progress_line(len(done), len(submissions), result.student), end="", file=sys.stderr, flush=True)
-
-    results = grade_all(submissions, reference, other_labs, private, cell_timeout=args.cell_timeout,
-                        jobs=args.jobs, progress=progress)
-    print(file=sys.stderr)
-    exercises = exercises_of(reference)
-    for earlier in (_keep_previous(out / "gradebook.csv"), _keep_previous(out / "feedback")):
-        if earlier:
-            print(f"kept the earlier {earlier.name.split('.')[0]} as {earlier}")
-    write_gradebook(out / "gradebook.csv", exercises, results)
-    write_feedback(out / "feedback", lab_path.stem, exercises, results)
-    print(summary_table(exercises, results))
-    counts = {status: sum(r.status == status for r in results) for status in STATUSES}
-    print(", ".join(f"{count} {status}" for status, count in counts.items() if count))
-    shown = Path(args.out)  # as the instructor typed it
-    print(f"gradebook: {shown / 'gradebook.csv'}; feedback: {shown / 'feedback'}/")
     return 0
 
 
 def build_parser():
     """The argument parser with one sub-parser per command."""
+    from gan_lab.grading import CELL_TIMEOUT_S
+
     parser = argparse.ArgumentParser(prog="gan-lab", description="Tools for the gan-lab course kit.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -206,9 +149,11 @@ def build_parser():
     grade.add_argument("--lab", required=True, help="which lab, e.g. lab01 (a solution notebook's name)")
     grade.add_argument("--out", default="grades", help="where gradebook.csv and feedback/ go (default grades)")
     grade.add_argument("--jobs", type=_positive_int, default=1, help="submissions graded at once (default 1)")
-    grade.add_argument("--cell-timeout", type=_positive_int, default=120,
-                       help="seconds a cell may run before it is stopped (default 120)")
+    grade.add_argument("--cell-timeout", type=_positive_int, default=CELL_TIMEOUT_S,
+                       help=f"seconds a cell may run before it is stopped (default {CELL_TIMEOUT_S})")
     grade.add_argument("--solutions", help="solution notebooks folder (default: ./solutions or the kit's)")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="grade without the bubblewrap sandbox (only for trusted work; every row says so)")
     grade.set_defaults(run=cmd_grade)
     return parser
 

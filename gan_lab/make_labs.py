@@ -5,32 +5,10 @@ folder before it is overwritten, and each lab is written atomically.
 """
 
 import json
-import os
-import stat
-import tempfile
-from datetime import datetime
 from pathlib import Path
 
-from gan_lab.notebooks import (
-    LabToolError,
-    cells_digest,
-    notebook_text,
-    read_notebook,
-    student_version,
-)
-
-
-def _write_atomically(path, text):
-    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644  # mkstemp gives 0o600
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(text.encode("utf-8"))
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+from gan_lab.notebook_io import notebook_text, read_notebook, stamped_path, write_atomically
+from gan_lab.notebooks import LabToolError, cells_digest, student_version
 
 
 def has_student_work(lab_text):
@@ -49,10 +27,7 @@ def has_student_work(lab_text):
 def _backup(lab_path):
     backups = lab_path.parent / ".backup"
     backups.mkdir(exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    target, count = backups / f"{lab_path.stem}-{stamp}.ipynb", 1
-    while target.exists():
-        target, count = backups / f"{lab_path.stem}-{stamp}-{count}.ipynb", count + 1
+    target = stamped_path(backups, f"{lab_path.stem}-", ".ipynb")
     target.write_bytes(lab_path.read_bytes())
     return target
 
@@ -93,7 +68,7 @@ def make_labs(solutions_dir, labs_dir):
         action = "written"
         if old is not None and has_student_work(old):
             action = f"written (previous version with student work saved to {_backup(lab_path)})"
-        _write_atomically(lab_path, text)
+        write_atomically(lab_path, text)
         report.append((lab_path, action))
     return report
 

@@ -9,9 +9,10 @@ import ast
 import copy
 import hashlib
 import json
-from pathlib import Path
 
 import nbformat
+
+from gan_lab.notebook_io import NotebookError, nbgrader
 
 MARKERS = {
     "### BEGIN SOLUTION": ("begin", "solution"),
@@ -30,17 +31,13 @@ NOTICE = (
 )
 
 
-class LabToolError(Exception):
-    """A problem with a solution notebook or a lab; the message is one line: what, then the fix."""
-
-
-def _nbgrader(cell):
-    return cell.get("metadata", {}).get("nbgrader", {})
+class LabToolError(NotebookError):
+    """A problem with a solution notebook's markers; the message is one line: what, then the fix."""
 
 
 def find_solution_cells(nb):
     """Return the indices of the cells whose metadata marks them `nbgrader.solution`."""
-    return [index for index, cell in enumerate(nb.cells) if _nbgrader(cell).get("solution")]
+    return [index for index, cell in enumerate(nb.cells) if nbgrader(cell).get("solution")]
 
 
 def first_exercise_index(nb):
@@ -50,12 +47,12 @@ def first_exercise_index(nb):
 
 def check_cells(nb):
     """Return the indices of the graded (`nbgrader.grade`) cells."""
-    return [index for index, cell in enumerate(nb.cells) if _nbgrader(cell).get("grade")]
+    return [index for index, cell in enumerate(nb.cells) if nbgrader(cell).get("grade")]
 
 
 def _describe_cell(source_name, nb, index):
     where = f"{source_name}, cell {index + 1} of {len(nb.cells)}"
-    grade_id = _nbgrader(nb.cells[index]).get("grade_id")
+    grade_id = nbgrader(nb.cells[index]).get("grade_id")
     return f"{where} (grade_id {grade_id!r})" if grade_id else where
 
 
@@ -152,7 +149,7 @@ def _check_python(code, where):
 def _student_cell(cell, where):
     cell = copy.deepcopy(cell)
     cell.source, found = _strip_regions(cell.source, cell.cell_type, where)
-    if "solution" in found and not _nbgrader(cell).get("solution"):
+    if "solution" in found and not nbgrader(cell).get("solution"):
         raise LabToolError(
             f"{where}: has solution markers but its metadata lacks nbgrader.solution = true; "
             "mark it as an autograded-answer cell (nbgrader metadata) or remove the markers."
@@ -206,34 +203,3 @@ def student_version(nb, source_name):
     lab.metadata["gan_lab"] = {"cells_sha256": cells_digest(cells)}
     lab.cells = [_notice_cell(nb, source_name), *cells]
     return lab
-
-
-def read_notebook(path):
-    """Read and validate an nbformat 4 notebook; a malformed one raises a one-line LabToolError."""
-    fix = "open it in Jupyter and save it again, or restore it from version control"
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise LabToolError(f"{path}: cannot be read as notebook JSON ({error}); {fix}.") from None
-    is_v4 = isinstance(data, dict) and data.get("nbformat") == 4
-    if not is_v4 or not isinstance(data.get("cells"), list):
-        raise LabToolError(f"{path}: is not an nbformat 4 notebook; {fix}.")
-    if isinstance(data.get("nbformat_minor"), int) and data["nbformat_minor"] >= 5:
-        # nbformat would invent random ids for cells without one; fixed ones keep labs reproducible.
-        for index, cell in enumerate(data["cells"]):
-            if isinstance(cell, dict):
-                cell.setdefault("id", f"cell-{index}")
-        ids = [cell.get("id") for cell in data["cells"] if isinstance(cell, dict)]
-        if len(set(ids)) != len(ids):
-            raise LabToolError(f"{path}: two cells share an id; {fix}.")
-    try:
-        nbformat.validate(data)
-    except nbformat.ValidationError as error:
-        reason = str(getattr(error, "message", error)).splitlines()[0]
-        raise LabToolError(f"{path}: fails nbformat validation ({reason}); {fix}.") from None
-    return nbformat.v4.to_notebook(data)
-
-
-def notebook_text(nb):
-    """Serialise `nb` as nbformat saves it (sorted keys, 1-space indent), plus a final newline."""
-    return nbformat.writes(nb) + "\n"

@@ -82,6 +82,8 @@ def execute_in_place(path, timeout=CELL_TIMEOUT_S):
     import nbclient
     import nbformat
 
+    from gan_lab.notebook_io import notebook_text, write_atomically
+
     path = Path(path)
     notebook = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
@@ -96,6 +98,4 @@ def execute_in_place(path, timeout=CELL_TIMEOUT_S):
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = _merged_streams([out for out in cell.outputs if out.get("name") != "stderr"])
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(nbformat.writes(notebook) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    write_atomically(path, notebook_text(notebook))

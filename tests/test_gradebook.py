@@ -1,10 +1,12 @@
-"""The gradebook CSV, feedback files and terminal summary (gan_lab.gradebook)."""
+"""The gradebook CSV, feedback files and terminal summary (gan_lab.grading.gradebook)."""
 
 import csv
 
-from gan_lab.gradebook import (
-    CheckResult, Exercise, StudentResult, feedback_name, feedback_text, gradebook_rows, summary_table,
-    write_feedback, write_gradebook,
+import pytest
+
+from gan_lab.grading.gradebook import (
+    CheckResult, Exercise, StudentResult, feedback_name, feedback_text, gradebook_rows, spreadsheet_safe,
+    summary_table, write_feedback, write_gradebook,
 )
 
 EXERCISES = [Exercise("check_a", 1.0), Exercise("check_b", 2.0)]
@@ -53,7 +55,7 @@ def test_feedback_lists_each_check_with_its_hint_and_escapes_table_bars():
 
 def test_feedback_of_an_ungraded_submission_says_so_per_check():
     text = feedback_text("lab01", EXERCISES, _results()[2])
-    assert "| check_a | 0 / 1 | not graded |" in text and "not graded: the file is not a readable notebook" in text
+    assert "| check_a | 0 / 1 | not graded |" in text and "not graded: not a readable notebook file" in text
 
 
 def test_write_feedback_writes_one_file_per_student(tmp_path):
@@ -69,3 +71,26 @@ def test_summary_table_aligns_columns_without_notes():
     status = lines[0].index("status")
     assert all(line[status - 1] == " " and line[status] != " " for line in lines)  # a column
     assert "slow" not in "\n".join(lines)
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+cmd", "-2", "@SUM(A1)", "\tx", "\rx"])
+def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_written_as_text(value):
+    assert spreadsheet_safe(value) == "'" + value
+    assert spreadsheet_safe("alice=bob") == "alice=bob" and spreadsheet_safe("") == ""
+
+
+def test_the_gradebook_csv_neutralises_formula_ids_and_notes_but_the_terminal_shows_them(tmp_path):
+    results = [StudentResult("=HYPERLINK(\"x\")", "no_notebook", notes=["@note"]),
+               StudentResult("-2", "graded", {"check_a": CheckResult(True, 1.0)})]
+    write_gradebook(tmp_path / "gradebook.csv", EXERCISES, results)
+    with open(tmp_path / "gradebook.csv", newline="") as file:
+        rows = list(csv.reader(file))
+    assert rows[1][0] == "'=HYPERLINK(\"x\")" and rows[1][-1] == "'@note"
+    assert rows[2][:2] == ["'-2", "1"]
+    assert summary_table(EXERCISES, results).splitlines()[1].startswith("=HYPERLINK")
+
+
+def test_review_and_not_graded_are_explained_in_the_feedback():
+    review = feedback_text("lab01", EXERCISES, StudentResult("x", "review", notes=["answer a, line 1: ..."]))
+    assert "Status: graded, and flagged for the instructor" in review and "- answer a, line 1: ..." in review
+    assert "interrupted" in feedback_text("lab01", EXERCISES, StudentResult("y", "not_graded"))

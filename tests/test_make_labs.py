@@ -8,7 +8,8 @@ from nbformat.v4 import new_code_cell, new_output
 from notebook_helpers import answer_cell, generator_notebook, notebook
 
 from gan_lab.make_labs import make_labs, stale_labs
-from gan_lab.notebooks import LabToolError, read_notebook
+from gan_lab.notebook_io import NotebookError, read_notebook
+from gan_lab.notebooks import LabToolError
 
 
 def write_solutions(folder, **notebooks):
@@ -87,8 +88,8 @@ def test_one_bad_solution_stops_make_labs_before_any_lab_is_written(tmp_path):
 @pytest.mark.parametrize(
     "text, problem",
     [
-        ('{"cells": [', "cannot be read as notebook JSON"),
-        ('{"nbformat": 3, "nbformat_minor": 0, "worksheets": []}', "is not an nbformat 4 notebook"),
+        ('{"cells": [', "not a notebook: invalid JSON (line 1"),
+        ('{"nbformat": 3, "nbformat_minor": 0, "worksheets": []}', "nbformat 3 cannot be read (the kit reads nbformat 4)"),
         ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"id": "a", "source": "x"}]}',
          "fails nbformat validation"),
     ],
@@ -97,7 +98,7 @@ def test_one_bad_solution_stops_make_labs_before_any_lab_is_written(tmp_path):
 def test_malformed_notebook_is_a_one_line_error_naming_the_file(tmp_path, text, problem):
     (tmp_path / "solutions").mkdir()
     (tmp_path / "solutions" / "lab09_broken.ipynb").write_text(text)
-    with pytest.raises(LabToolError) as caught:
+    with pytest.raises(NotebookError) as caught:
         make_labs(tmp_path / "solutions", tmp_path / "labs")
     message = str(caught.value)
     assert "lab09_broken.ipynb" in message and problem in message and "\n" not in message

@@ -1,7 +1,6 @@
 """Tests for gan_lab.notebooks: solution notebooks in, student labs out."""
 
 import ast
-import json
 
 import nbformat
 import pytest
@@ -13,7 +12,6 @@ from gan_lab.notebooks import (
     check_cells,
     find_solution_cells,
     first_exercise_index,
-    read_notebook,
     student_version,
 )
 
@@ -198,16 +196,3 @@ def test_solution_markers_without_solution_metadata_are_an_error_saying_the_fix(
     cell = new_code_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION", id="plain")
     with pytest.raises(LabToolError, match=r"cell 1 of 1: has solution markers.*nbgrader\.solution = true"):
         lab_of(cell)
-
-
-# ---- reading notebooks ---------------------------------------------------------------------
-
-
-def test_cells_without_ids_get_the_same_ids_every_time(tmp_path):
-    nb = json.loads(nbformat.writes(generator_notebook()))
-    for cell in nb["cells"]:
-        del cell["id"]
-    (tmp_path / "lab.ipynb").write_text(json.dumps(nb))
-    first = read_notebook(tmp_path / "lab.ipynb")
-    assert [cell.id for cell in first.cells] == ["cell-0", "cell-1", "cell-2"]
-    assert read_notebook(tmp_path / "lab.ipynb") == first

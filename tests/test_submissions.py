@@ -1,18 +1,22 @@
-"""Finding, reading and matching student submissions (gan_lab.submissions); no kernels run here."""
+"""Finding, reading and matching student submissions (gan_lab.grading.submissions); no kernels run here."""
 
 import json
+import os
 import re
 
 import nbformat
 import pytest
 
 from gan_lab.notebooks import student_source
-from gan_lab.submissions import (
+from gan_lab.grading.submissions import (
     check_cell_changes, defined_names, find_submissions, match_answers, read_submission,
 )
-from grading_helpers import reference, submission, without_cells, write
+from grading_helpers import SOLUTIONS, reference, submission, without_cells, write
+
+from gan_lab.notebook_io import NotebookError
 
 LAB = "lab01_generator.ipynb"
+SOLUTION = SOLUTIONS / LAB
 
 
 def test_a_notebook_file_is_one_student_named_after_the_file(tmp_path):
@@ -81,10 +85,10 @@ def test_unreadable_files_raise_a_one_line_reason(tmp_path, text, message):
 
 
 def test_an_oversized_file_is_refused_before_it_is_read(tmp_path, monkeypatch):
-    import gan_lab.submissions
+    import gan_lab.notebook_io
 
     path = write(tmp_path, "big", submission())
-    monkeypatch.setattr(gan_lab.submissions, "MAX_NOTEBOOK_BYTES", 1000)
+    monkeypatch.setattr(gan_lab.notebook_io, "MAX_NOTEBOOK_BYTES", 1000)
     with pytest.raises(ValueError, match="over the 0 MB a submission may have"):
         read_submission(path)
 
@@ -150,3 +154,50 @@ def test_untouched_check_cells_are_not_noted():
     lab = submission()
     assert check_cell_changes(reference(), lab) == []
     assert all("HIDDEN" not in student_source(c) for c in reference().cells)
+
+
+def test_a_notebook_that_is_a_symbolic_link_is_refused_with_a_note(tmp_path):
+    (tmp_path / "class").mkdir()
+    write(tmp_path / "class", "alice", submission())
+    (tmp_path / "class" / "mallory.ipynb").symlink_to(SOLUTION)
+    found = {s.student: s for s in find_submissions([tmp_path / "class"], LAB)}
+    mallory = found["mallory"]
+    assert (mallory.path, mallory.status) == (None, "unreadable")
+    assert "mallory.ipynb is a symbolic link; the grader does not follow links" in mallory.problem
+    [direct] = find_submissions([tmp_path / "class" / "mallory.ipynb"], LAB)
+    assert direct.path is None and direct.status == "unreadable"
+
+
+def test_a_student_folder_holding_a_link_to_the_solution_is_refused(tmp_path):
+    (tmp_path / "trudy").mkdir()
+    (tmp_path / "trudy" / LAB).symlink_to(SOLUTION)
+    [trudy] = find_submissions([tmp_path / "trudy"], LAB)
+    assert trudy.path is None and trudy.status == "unreadable" and f"trudy/{LAB} is a symbolic link" in trudy.problem
+
+
+def test_linked_folders_are_not_entered(tmp_path):
+    (tmp_path / "victor").mkdir()
+    (tmp_path / "victor" / "work").symlink_to(SOLUTION.parent, target_is_directory=True)
+    [victor] = find_submissions([tmp_path / "victor"], LAB)
+    assert victor.path is None and victor.status == "no_notebook"
+    assert "links not followed: work" in victor.problem
+
+
+def test_an_empty_student_folder_in_a_class_is_a_no_notebook_row(tmp_path):
+    write(tmp_path, "alice", submission())
+    write(tmp_path, "bob", submission())
+    (tmp_path / "zoe").mkdir()
+    found = find_submissions([tmp_path], LAB)
+    assert [(s.student, s.status, s.path is None) for s in found][-1] == ("zoe", "no_notebook", True)
+    assert "no notebook found in" in found[-1].problem
+
+
+def test_reading_refuses_links_and_special_files_without_blocking(tmp_path):
+    link = tmp_path / "link.ipynb"
+    link.symlink_to(SOLUTION)
+    with pytest.raises(NotebookError, match="is a symbolic link"):
+        read_submission(link)
+    fifo = tmp_path / "pipe.ipynb"
+    os.mkfifo(fifo)
+    with pytest.raises(NotebookError, match="not a regular file"):
+        read_submission(fifo)  # opened non-blocking: a FIFO with no writer must not hang the grader

@@ -6,15 +6,20 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gan_lab.notebook_io import write_atomically
+
 STATUSES = {
     "graded": "graded",
     "timeout": "graded; a cell ran past the time limit",
     "kernel_died": "graded until the kernel died",
-    "unreadable": "not graded: the file is not a readable notebook",
+    "unreadable": "not graded: not a readable notebook file (or a symbolic link, which is not followed)",
     "wrong_lab": "not graded: a notebook of another lab",
     "no_notebook": "not graded: no notebook found",
     "grader_error": "not graded: the grader failed on this submission",
+    "review": "graded, and flagged for the instructor: the code does something no lab needs (see the notes)",
+    "not_graded": "not graded: the grader was interrupted before it finished this submission",
 }
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -64,13 +69,17 @@ def gradebook_rows(exercises, results):
     return rows
 
 
+def spreadsheet_safe(value):
+    """A CSV cell a spreadsheet shows as text: one starting with = + - @ (a formula) gets a leading '."""
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+
+
 def write_gradebook(path, exercises, results):
     """Write gradebook.csv (one row per student) in one go, replacing an older gradebook."""
     text = io.StringIO()
-    csv.writer(text, lineterminator="\n").writerows(gradebook_rows(exercises, results))
-    temporary = Path(path).with_name(f".{Path(path).name}.tmp")
-    temporary.write_text(text.getvalue(), encoding="utf-8")
-    temporary.replace(path)
+    rows = gradebook_rows(exercises, results)
+    csv.writer(text, lineterminator="\n").writerows([[spreadsheet_safe(value) for value in row] for row in rows])
+    write_atomically(path, text.getvalue())
 
 
 def feedback_name(student):

@@ -1,10 +1,11 @@
-"""Runs inside a grading kernel, before the student's code: confine that code (`gan-lab grade`).
+"""`gan-lab grade --no-sandbox` only: confine the student's code from inside its own kernel.
 
-`install` adds an audit hook (PEP 578: once added it cannot be removed) that refuses reads of
-private paths (the solutions, the submissions, the grader's own files), writes, deletions and
-renames outside the kernel's work folder, new processes, signals to other processes and sockets;
-it also caps what each cell may print. This stops accidents and casual tampering. It is not a
-security boundary against native code: grade untrusted work in a container or as another user.
+`install` runs first in the kernel and adds an audit hook (PEP 578: once added it cannot be
+removed) that refuses reads of private paths (the solutions, the submissions, the grader's own
+files), writes, deletions and renames outside the kernel's work folder, new processes, signals to
+other processes and sockets. This stops accidents and casual tampering, nothing more: descriptor-
+relative calls, native code and other tricks get past it. The sandbox (gan_lab.grading.sandbox)
+is the real boundary; this guard is what is left where bubblewrap cannot run.
 """
 
 import os
@@ -82,25 +83,6 @@ class _Guard:
             raise PermissionError(f"gan-lab grade: {event} is not allowed while grading")
 
 
-class _CappedStream:
-    """A text stream that passes on at most `limit` characters per cell, then one notice line."""
-
-    def __init__(self, stream, limit):
-        self._stream, self._limit, self.written = stream, limit, 0
-
-    def write(self, text):
-        room = self._limit - self.written
-        self.written += len(text)
-        if room > 0:
-            self._stream.write(text[:room])
-            if len(text) > room:
-                self._stream.write(f"\n[output cut by the grader after {self._limit} characters]\n")
-        return len(text)
-
-    def __getattr__(self, name):
-        return getattr(self._stream, name)
-
-
 def _load_libraries():
     # Import what the labs use now, while caches (matplotlib fonts, Keras config) may be written.
     import gan_lab  # noqa: F401  (selects the TensorFlow backend)
@@ -109,20 +91,9 @@ def _load_libraries():
     import tensorflow  # noqa: F401
 
 
-def install(workdir, private, output_limit=100_000):
-    """Move into `workdir`, load the lab libraries, then confine the kernel and cap cell output."""
+def install(workdir, private):
+    """Move into `workdir`, load the lab libraries, then confine the kernel."""
     os.makedirs(workdir, exist_ok=True)
     os.chdir(workdir)
     _load_libraries()
-    streams = [_CappedStream(sys.stdout, output_limit), _CappedStream(sys.stderr, output_limit)]
-    sys.stdout, sys.stderr = streams
-
-    def reset_counts(*_):
-        for stream in streams:
-            stream.written = 0
-
-    try:
-        get_ipython().events.register("pre_run_cell", reset_counts)  # noqa: F821 (IPython builtin)
-    except NameError:
-        pass  # outside IPython (tests): one budget for the whole run
     sys.addaudithook(_Guard(workdir, private))

@@ -1,4 +1,4 @@
-"""The grading kernel's confinement (gan_lab.grading_guard), exercised in a separate Python process."""
+"""The unsandboxed kernel's confinement (gan_lab.grading.guard), exercised in a separate Python process."""
 
 import json
 import subprocess
@@ -8,10 +8,9 @@ import pytest
 
 PROBE = """
 import json, os, subprocess, sys
-from gan_lab.grading_guard import install
+from gan_lab.grading.guard import install
 work, private = sys.argv[1], sys.argv[2]
-install(work, [private], output_limit=50)
-sys.stdout.write("x" * 80)
+install(work, [private])
 results = {}
 def attempt(name, action):
     try:
@@ -74,9 +73,3 @@ def test_changing_directory_and_ordinary_reads_stay_allowed(probe):
     _, results, _ = probe
     assert results["chdir"] == results["read_elsewhere"] == "allowed"
     assert results["cwd"] == "/"
-
-
-def test_output_is_cut_after_the_limit_with_a_notice(probe):
-    _, _, stdout = probe
-    assert stdout.startswith("x" * 50 + "\n[output cut by the grader after 50 characters]")
-    assert "x" * 51 not in stdout

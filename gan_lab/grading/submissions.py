@@ -2,29 +2,32 @@
 
 Each SUBMISSION argument is one student's notebook file (id: the file name) or folder (id: the
 folder name). A folder holding several notebooks at its top level is taken as a class folder: each
-notebook in it, and each sub-folder, is one student. Nothing here writes anything.
+notebook in it, and each sub-folder, is one student. Nothing here writes anything, and nothing
+follows a symbolic link: a linked notebook is refused with a note (it could point at the solution),
+and linked folders are not entered.
 """
 
 import ast
-import json
+import errno
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
+from gan_lab import notebook_io
+from gan_lab.notebook_io import NotebookError, answer_cells, graded_cells, nbgrader, parse_notebook
 from gan_lab.notebooks import python_syntax_error, student_source
-
-MAX_NOTEBOOK_BYTES = 100_000_000
 
 
 @dataclass
 class Submission:
-    """One student's notebook (path None when none was found; `problem` then says why)."""
+    """One student's notebook; when `path` is None, `status` and `problem` say why there is none."""
 
     student: str
     path: Path | None
     problem: str = ""
+    status: str = "no_notebook"
 
 
 @dataclass
@@ -35,44 +38,87 @@ class Answers:
     notes: list = field(default_factory=list)
 
 
-def _hidden(path):
-    return any(part.startswith(".") for part in path.parts)
+def _visible(entry):
+    return not entry.name.startswith(".")
+
+
+def _entries(folder):
+    """The visible entries of a folder, sorted by name (os.DirEntry, links not followed)."""
+    try:
+        with os.scandir(folder) as scan:
+            return sorted((entry for entry in scan if _visible(entry)), key=lambda entry: entry.name)
+    except OSError:
+        return []
+
+
+def _is_notebook(entry):
+    return entry.name.endswith(".ipynb") and (entry.is_symlink() or entry.is_file(follow_symlinks=False))
 
 
 def _notebooks_below(folder):
-    found = [path for path in folder.rglob("*.ipynb") if path.is_file()]
-    return sorted(path for path in found if not _hidden(path.relative_to(folder)))
+    """Notebooks below a folder (linked ones included, to be refused); linked folders are not entered."""
+    found, folders = [], [Path(folder)]
+    while folders:
+        for entry in _entries(folders.pop()):
+            if _is_notebook(entry):
+                found.append(Path(entry.path))
+            elif entry.is_dir(follow_symlinks=False):
+                folders.append(Path(entry.path))
+    return sorted(found)
+
+
+def _linked(student, where):
+    return Submission(student, None, f"{where} is a symbolic link; the grader does not follow links: hand in "
+                      "the notebook file itself", status="unreadable")
+
+
+def _one_notebook(student, path):
+    return _linked(student, path.name) if path.is_symlink() else Submission(student, path)
 
 
 def _one_student(folder, lab_file):
     notebooks = _notebooks_below(folder)
-    if not notebooks:
-        return Submission(folder.name, None, f"no notebook found in {folder}")
-    if len(notebooks) == 1:
-        return Submission(folder.name, notebooks[0])
     named = [path for path in notebooks if path.name == lab_file]
-    if len(named) == 1:
-        return Submission(folder.name, named[0])
+    if len(notebooks) == 1 or len(named) == 1:
+        chosen = (named if len(named) == 1 else notebooks)[0]
+        if chosen.is_symlink():
+            return _linked(folder.name, str(chosen.relative_to(folder.parent)))
+        return Submission(folder.name, chosen)
+    if not notebooks:
+        links = [entry.name for entry in _entries(folder) if entry.is_symlink()]
+        skipped = f" (links not followed: {', '.join(links[:3])})" if links else ""
+        return Submission(folder.name, None, f"no notebook found in {folder}{skipped}")
     names = ", ".join(str(path.relative_to(folder)) for path in notebooks[:4])
     return Submission(folder.name, None, f"several notebooks in {folder} ({names}); name the lab's "
                       f"one {lab_file}")
+
+
+def _class_folder(folder, lab_file):
+    """Each notebook and each sub-folder (empty ones included) of a class folder is one student."""
+    students = []
+    for entry in _entries(folder):
+        path = Path(entry.path)
+        if _is_notebook(entry):
+            students.append(_one_notebook(path.stem, path))
+        elif entry.is_symlink():
+            students.append(_linked(entry.name, entry.name))
+        elif entry.is_dir(follow_symlinks=False):
+            students.append(_one_student(path, lab_file))
+    return students
 
 
 def find_submissions(paths, lab_file):
     """Expand SUBMISSION arguments into Submissions with unique student ids, in argument order."""
     found = []
     for path in map(Path, paths):
-        if path.is_file():
+        if path.is_symlink() and path.suffix == ".ipynb":
+            found.append(_one_notebook(path.stem, path))
+        elif path.is_file():
             found.append(Submission(path.stem, path))
         elif not path.is_dir():
             raise FileNotFoundError(f"{path}: no such file or folder; pass notebooks or folders of them")
-        elif len([p for p in path.glob("*.ipynb") if p.is_file() and not p.name.startswith(".")]) > 1:
-            children = sorted(p for p in path.iterdir() if not p.name.startswith("."))
-            for child in children:
-                if child.is_file() and child.suffix == ".ipynb":
-                    found.append(Submission(child.stem, child))
-                elif child.is_dir() and _notebooks_below(child):
-                    found.append(_one_student(child, lab_file))
+        elif len([entry for entry in _entries(path) if _is_notebook(entry)]) > 1:
+            found.extend(_class_folder(path, lab_file))
         else:
             found.append(_one_student(path, lab_file))
     seen = {}
@@ -84,52 +130,27 @@ def find_submissions(paths, lab_file):
 
 
 def read_submission(path):
-    """Read a notebook as nbformat 4 (converting older ones); a bad file raises a one-line ValueError."""
-    size = Path(path).stat().st_size
-    if size > MAX_NOTEBOOK_BYTES:
-        raise ValueError(f"the file is {size / 1e6:.0f} MB, over the {MAX_NOTEBOOK_BYTES / 1e6:.0f} MB a "
-                         "submission may have: clear its outputs and submit it again")
+    """Read a student's notebook without following links; a bad file raises a one-line NotebookError."""
     try:
-        data = json.loads(Path(path).read_bytes().decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ValueError("not a notebook: the file is not UTF-8 text") from None
-    except json.JSONDecodeError as error:
-        raise ValueError(f"not a notebook: invalid JSON (line {error.lineno}: {error.msg})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")), list):
-        raise ValueError("not a notebook: the JSON has no cells")
-    version = data.get("nbformat")
-    if version not in (3, 4):
-        raise ValueError(f"nbformat {version!r} cannot be read (the kit reads nbformat 4, and 3 by "
-                         "conversion): open it in Jupyter and save it again")
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        reason = "is a symbolic link" if error.errno == errno.ELOOP else f"cannot be opened ({error.strerror})"
+        raise NotebookError(f"the file {reason}: hand in the notebook file itself") from None
+    with os.fdopen(handle, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise NotebookError("not a regular file: hand in the notebook file itself")
+        limit = notebook_io.MAX_NOTEBOOK_BYTES
+        if info.st_size > limit:
+            raise NotebookError(f"the file is {info.st_size / 1e6:.0f} MB, over the {limit / 1e6:.0f} MB a "
+                                "submission may have: clear its outputs and submit it again")
+        data = file.read(limit + 1)
     try:
-        notebook = nbformat.reads(json.dumps(data), as_version=4, capture_validation_error={})
-    except Exception as error:  # nbformat raises many types for damaged notebooks
-        raise ValueError(f"damaged notebook ({type(error).__name__}: {error})"[:200]) from None
-    for cell in notebook.cells:
-        if not isinstance(cell.get("source"), str):
-            raise ValueError("damaged notebook: a cell has no source")
-    return notebook
-
-
-def nbgrader(cell):
-    """The cell's nbgrader metadata (an empty dict when it has none)."""
-    metadata = cell.get("metadata", {}).get("nbgrader", {})
-    return metadata if isinstance(metadata, dict) else {}
-
-
-def answer_cells(notebook):
-    """The nbgrader answer (solution) code cells of a notebook, in order."""
-    return [cell for cell in notebook.cells if cell.cell_type == "code" and nbgrader(cell).get("solution")]
-
-
-def graded_cells(notebook):
-    """The nbgrader graded (check) code cells of a notebook, in order."""
-    return [cell for cell in notebook.cells if cell.cell_type == "code" and nbgrader(cell).get("grade")]
-
-
-def grade_ids(notebook):
-    """The grade_ids of a notebook's answer and check cells."""
-    return {nbgrader(cell).get("grade_id") for cell in notebook.cells} - {None}
+        return parse_notebook(data)
+    except NotebookError as error:
+        if "cannot be read" in str(error):
+            raise NotebookError(f"{error}: open it in Jupyter and save it again") from None
+        raise
 
 
 def defined_names(source):
