@@ -2,8 +2,8 @@
 
 from grading_helpers import reference
 
-from gan_lab.grading.notebook import TAMPERED, grading_notebook
-from gan_lab.grading.score import score
+from gan_lab.grading.notebook import COMPLETED, TAMPERED, grading_notebook
+from gan_lab.grading.score import REWRITTEN, score
 
 
 def _numbers(notebook):
@@ -37,3 +37,28 @@ def test_a_check_that_finds_the_checks_replaced_is_a_review_with_a_note():
     checks, status, notes = score(solution, graded, outcomes)
     assert status == "review" and checks["check_sample_noise"].points == 0
     assert notes == [f"check_sample_noise: {TAMPERED}: check_sample_noise"]
+
+
+def test_a_check_cell_that_lost_its_completion_line_is_a_review():
+    solution = reference()
+    graded = grading_notebook(solution, {"sample_noise": "", "build_generator": ""})
+    numbers = _numbers(graded)
+    expected = graded.cells[numbers["check_sample_noise"]].outputs
+    token_line = expected[-1]["text"].strip()
+    assert token_line.startswith(COMPLETED) and token_line in graded.cells[numbers["check_sample_noise"]].source
+    outcomes = {numbers["check_sample_noise"]: {"result": "differs", "message": "sample_noise: all 10 checks passed",
+                                                "expected": f"sample_noise: all 10 checks passed {token_line}"},
+                numbers["check_build_generator"]: {"result": "differs", "message": f"wrong {token_line}",
+                                                   "expected": f"right {token_line}"}}
+    checks, status, notes = score(solution, graded, outcomes)
+    assert status == "review" and checks["check_sample_noise"].points == 0
+    assert notes == [f"check_sample_noise: {REWRITTEN}"]
+    assert checks["check_build_generator"].hint == "the check printed 'wrong' where the reference prints 'right'"
+
+
+def test_each_grading_notebook_gets_fresh_completion_tokens():
+    first = grading_notebook(reference(), {"sample_noise": "", "build_generator": ""})
+    second = grading_notebook(reference(), {"sample_noise": "", "build_generator": ""})
+    tokens = [[c.outputs[-1]["text"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+              for nb in (first, second)]
+    assert len(set(tokens[0] + tokens[1])) == 4

@@ -9,6 +9,8 @@ that the grader turns into the `review` status.
 
 import ast
 import copy
+import re
+import secrets
 from pathlib import Path
 
 import nbformat
@@ -18,6 +20,8 @@ from gan_lab.grading.gradebook import Exercise
 from gan_lab.notebook_io import graded_cells, is_answer, is_check, nbgrader
 
 TAMPERED = "gan-lab grade: the official checks were replaced or bypassed"
+COMPLETED = "gan-lab grade: check cell completed "  # + a fresh random token, printed by the cell's last line
+_COMPLETED_RE = re.compile(re.escape(COMPLETED) + r"[0-9a-f]+\s*")
 CHECKS_FOLDER = str(Path(gan_lab.__file__).resolve().parent / "checks")
 _VERIFY = """\
 def _gan_lab_verify(objects, folder, tampered):  # added by gan-lab grade: are these the kit's checks?
@@ -92,6 +96,20 @@ def _names_used(source):
     return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} if tree else set()
 
 
+def _completed(cell):
+    """The check cell's source and outputs extended with a last line that prints a one-off token: a cell
+    rewritten before it runs (an IPython input transformer) cannot print the token it never saw."""
+    token = COMPLETED + secrets.token_hex(8)
+    cell.source += f"\nprint({token!r})"
+    cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=token + "\n"))
+    return cell
+
+
+def without_tokens(text):
+    """Printed text without the completion tokens of the check cells (for feedback)."""
+    return _COMPLETED_RE.sub("", text).strip()
+
+
 def grading_notebook(reference, answers, first_cell=""):
     """The notebook nbval runs: [first_cell,] then the reference with the student's answers in place.
 
@@ -108,7 +126,7 @@ def grading_notebook(reference, answers, first_cell=""):
             names = ", ".join(sorted(_names_used(cell.source) & checks))
             fresh = _FRESH_CHECKS.format(verify=_VERIFY, names=names, folder=CHECKS_FOLDER, tampered=TAMPERED)
             fresh = fresh if names else ""
-            cells.append(_code_cell(fresh + cell.source, cell, keep_outputs=True))
+            cells.append(_completed(_code_cell(fresh + cell.source, cell, keep_outputs=True)))
         else:
             cells.append(_code_cell(cell.source, cell))
     return nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(reference.metadata))

@@ -1,8 +1,10 @@
 """Score a grading notebook: nbval's cell outcomes in, each check's points and hint, a status, notes out."""
 
 from gan_lab.grading.gradebook import CheckResult
-from gan_lab.grading.notebook import TAMPERED, exercises_of
+from gan_lab.grading.notebook import TAMPERED, exercises_of, without_tokens
 from gan_lab.notebook_io import nbgrader
+
+REWRITTEN = "the check cell did not run to its end as sent (something rewrote or cut it short)"
 
 
 def _hint(outcome):
@@ -13,7 +15,10 @@ def _hint(outcome):
             return "a hidden test of this check failed (an assert in the official check cell)"
         return f"{name}: {message}" if name else message
     if result == "differs":
-        return f"the check printed {message!r} where the reference prints {outcome.get('expected', '')!r}"
+        printed, expected = without_tokens(message), without_tokens(outcome.get("expected", ""))
+        if printed == expected:
+            return REWRITTEN
+        return f"the check printed {printed!r} where the reference prints {expected!r}"
     return message or result
 
 
@@ -30,10 +35,12 @@ def score(reference, notebook, outcomes):
         if outcome["result"] in ("skipped", "not_run"):
             outcome = unrun
         passed = outcome["result"] == "passed"
-        checks[exercise.grade_id] = CheckResult(passed, exercise.points if passed else 0.0,
-                                                "" if passed else _hint(outcome))
+        hint = "" if passed else _hint(outcome)
+        checks[exercise.grade_id] = CheckResult(passed, exercise.points if passed else 0.0, hint)
         if TAMPERED in outcome.get("message", ""):
             notes.append(f"{exercise.grade_id}: {outcome['message']}")
+        elif hint == REWRITTEN:
+            notes.append(f"{exercise.grade_id}: {REWRITTEN}")
     results = {outcome["result"] for outcome in outcomes.values()}
     status = ("review" if notes else "kernel_died" if "kernel_died" in results
               else "timeout" if "timeout" in results else "graded")
