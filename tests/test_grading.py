@@ -130,7 +130,7 @@ check_sample_noise = _always_pass
                  "0,0,0,graded,no answer cell for sample_noise; no answer cell for build_generator"),
         "fred": (submission(change=loop), "0,1,1,timeout,"),
         "gina": (submission(change={"build_generator": lambda s: "import os\nos._exit(1)\n" + s}),
-                 Review("1,0,1", "answer build_generator, line 2: os._exit (ends the kernel)")),
+                 "1,0,1,kernel_died,"),
         "hugo": (submission(change={"sample_noise": lambda s: s + "\nfor _ in range(200_000):\n    print('spam ' * 50)\n"}),
                  "1,1,2,graded,"),
         "iris": (submission(change={"sample_noise": lambda s: "import os\nos.chdir('/')\n" + s}), "1,1,2,graded,"),
@@ -197,8 +197,9 @@ def _hostile_cases(paths, ports):
         # Limits: output, the timeout interrupt, memory.
         "flooder": (_answers(noise=hostile.output_flood_prefix(FLOOD) + NOISE),
                     Review("1,1,2", "sys.stdout._stream (stream tampering)")),
+        # It keeps looping through every interrupt: a timeout, and its kernel is stopped (so 0 for the rest).
         "stubborn": (_answers(noise=hostile.interrupt_ignoring_answer("sample_noise", "batch_size, latent_dim")),
-                     Review("0,0,0", "except KeyboardInterrupt (catches the grader's timeout interrupt)")),
+                     "0,0,0,timeout,"),
         "hog": (_answers(generator=hostile.memory_hog(7, GENERATOR, SIGMOID_GENERATOR)), "1,1,2,graded,"),
     }
 
@@ -380,9 +381,9 @@ def _failure_report(graded):
             f"stderr (end):\n{graded['run'].stderr[-3000:]}")
 
 
-HONEST = ["alice", "bob", "carl", "dana", "erin", "fred", "hugo", "iris", "mona", "nina", "omar", "pete", "quin",
-          "rita", "uma", "sam", "tom", "linked", FORMULA_ID]
-HOSTILE = ["gina", "jack", "kate", "liam", "fd_thief", "fd_vandal", "walker", "forker", "spawner", "detacher",
+HONEST = ["alice", "bob", "carl", "dana", "erin", "fred", "gina", "hugo", "iris", "mona", "nina", "omar", "pete",
+          "quin", "rita", "uma", "sam", "tom", "linked", FORMULA_ID]
+HOSTILE = ["jack", "kate", "liam", "fd_thief", "fd_vandal", "walker", "forker", "spawner", "detacher",
            "netter", "killer", "meta_faker", "transformer", "custom_exc", "frame_patcher", "custom_exc_any",
            "meta_forger", "flooder", "stubborn", "hog"]
 
@@ -581,15 +582,18 @@ def test_regrading_keeps_the_earlier_gradebook(graded):
 
 def test_without_the_sandbox_every_row_says_so(tmp_path):
     path = write(tmp_path, "alice", submission())
+    (tmp_path / "bad.ipynb").write_text("")
     run = subprocess.run(
-        [sys.executable, "-m", "gan_lab", "grade", str(path), "--lab", "lab01",
+        [sys.executable, "-m", "gan_lab", "grade", str(path), str(tmp_path / "bad.ipynb"), "--lab", "lab01",
          "--out", str(tmp_path / "grades"), "--cell-timeout", str(CELL_TIMEOUT_S), "--solutions", str(SOLUTIONS),
          "--no-sandbox"],
         capture_output=True, text=True, timeout=600,
     )
     assert run.returncode == 0, run.stderr[-2000:]
     rows = list(csv.reader(io.StringIO((tmp_path / "grades" / "gradebook.csv").read_text())))
-    assert rows[1:] == [["alice", "1", "1", "2", "graded", "graded without sandbox"]]
+    assert rows[1:] == [["alice", "1", "1", "2", "graded", "graded without sandbox"],
+                        ["bad", "0", "0", "0", "unreadable", "bad.ipynb: not a notebook: invalid JSON (line 1: "
+                         "Expecting value); graded without sandbox"]]
 
 
 def test_without_bwrap_grading_stops_with_one_line_naming_both_fixes(tmp_path):

@@ -28,6 +28,8 @@ attempt("subprocess", lambda: subprocess.run(["true"]))
 attempt("signal_parent", lambda: os.kill(os.getppid(), 0))
 attempt("chdir", lambda: os.chdir("/"))
 attempt("read_elsewhere", lambda: open(os.devnull).read())
+import tempfile
+results["temporary_folder"] = os.path.dirname(tempfile.NamedTemporaryFile(delete=False).name)
 sys.__stderr__.write(json.dumps({"cwd": os.getcwd(), **results}))
 """
 
@@ -67,6 +69,11 @@ def test_processes_and_signals_to_others_are_refused(probe):
     _, results, _ = probe
     assert results["subprocess"] == "refused: gan-lab grade: subprocess.Popen is not allowed while grading"
     assert results["signal_parent"] == "refused: gan-lab grade: os.kill is not allowed while grading"
+
+
+def test_temporary_files_go_to_the_work_folder(probe):
+    root, results, _ = probe
+    assert results["temporary_folder"] == str(root / "work")
 
 
 def test_changing_directory_and_ordinary_reads_stay_allowed(probe):

@@ -27,6 +27,22 @@ def _reference_answers():
 REFERENCE_ANSWERS = _reference_answers()
 
 CLEAN = {
+    # ending the kernel is recorded as kernel_died; no trick
+    "os._exit": "import os\nos._exit(1)\n",
+    # the grader records a timeout whatever the code does with its interrupt, so catching one is no trick
+    "interrupt handlers": """
+import contextlib
+try:
+    train()
+except KeyboardInterrupt:
+    pass
+try:
+    train()
+except:
+    pass
+with contextlib.suppress(KeyboardInterrupt):
+    train()
+""",
     "sequential model": """
 def build_generator(latent_dim=100):
     return keras.Sequential([keras.Input(shape=(latent_dim,)), layers.Dense(256, activation="relu"),
@@ -238,7 +254,6 @@ HOSTILE = [  # (id, source, line, fragment of `what` expected at that line)
     ("os.setuid", "os.setuid(0)", 1, "os.setuid (privilege changes)"),
     ("os.dup2", "os.dup2(3, 1)", 1, "os.dup2 (low-level file access)"),
     ("os.write", "os.write(1, b'x')", 1, "os.write (low-level file access)"),
-    ("os._exit", "os._exit(0)", 1, "os._exit (ends the kernel)"),
     ("os alias", "import os as o\no.system('ls')", 2, "os.system (new processes)"),
     ("os.open after os.path", "import os.path\nfd = os.open('x', os.O_RDONLY)", 2, "os.open (low-level file access)"),
     ("environ item", "os.environ['CUDA_VISIBLE_DEVICES'] = ''", 1, "item assignment in os.environ (environment"),
@@ -333,15 +348,6 @@ HOSTILE = [  # (id, source, line, fragment of `what` expected at that line)
      "exec_module method (import hook)"),
     ("__del__", "class A:\n    def __del__(self):\n        print('bye')", 2,
      "__del__ method (runs at garbage collection)"),
-    # handlers that swallow the timeout interrupt
-    ("except KeyboardInterrupt", "try:\n    while True:\n        pass\nexcept KeyboardInterrupt:\n    pass", 4,
-     "except KeyboardInterrupt (catches the grader's timeout interrupt)"),
-    ("except BaseException", "try:\n    train()\nexcept BaseException:\n    pass", 3, "except BaseException (catches"),
-    ("bare except", "try:\n    train()\nexcept:\n    pass", 3, "bare except (catches the grader's timeout interrupt)"),
-    ("in a tuple", "try:\n    train()\nexcept (ValueError, KeyboardInterrupt):\n    pass", 3,
-     "except KeyboardInterrupt (catches"),
-    ("suppress", "import contextlib\nwith contextlib.suppress(KeyboardInterrupt):\n    train()", 2,
-     "KeyboardInterrupt (interrupt handling)"),
     # IPython syntax
     ("shell escape", "!ls /", 1, "shell escape !ls / (new processes)"),
     ("captured shell escape", "x = 1\nfiles = !ls /", 2, "shell escape files = !ls /"),

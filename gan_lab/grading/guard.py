@@ -10,6 +10,7 @@ is the real boundary; this guard is what is left where bubblewrap cannot run.
 
 import os
 import sys
+import tempfile
 import threading
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
@@ -92,8 +93,9 @@ def _load_libraries():
 
 
 def install(workdir, private):
-    """Move into `workdir`, load the lab libraries, then confine the kernel."""
+    """Move into `workdir` (temporary files too), load the lab libraries, then confine the kernel."""
     os.makedirs(workdir, exist_ok=True)
     os.chdir(workdir)
+    os.environ["TMPDIR"] = tempfile.tempdir = str(workdir)
     _load_libraries()
     sys.addaudithook(_Guard(workdir, private))

@@ -125,7 +125,7 @@ class Grader:
             else:
                 others = [other for other in folders if other != folder]
                 first = _guard_cell(folder / "work", [*settings.private, *others, folder / "notebook",
-                                                      *(root / name for name in ("results.json", "pytest.log"))])
+                                                      *(root / name for name in ("results.json", "pytest.log", "tmp"))])
             notebooks.append(grading_notebook(settings.reference, job.answers.sources, first))
             (folder / "notebook" / "grading.ipynb").write_text(notebook_text(notebooks[-1]), encoding="utf-8")
         return folders, notebooks, sandboxes_by_folder
@@ -142,7 +142,8 @@ class Grader:
                    f"--gan-lab-results={results}", "-q", "--tb=no", "-W", "ignore",
                    *([f"--gan-lab-sandboxes={root / 'sandboxes.json'}"] if sandboxes_by_folder else []),
                    *(str(folder / "notebook" / "grading.ipynb") for folder in folders)]
-        environment = {**os.environ, "GAN_LAB_FAST": "1", "TMPDIR": str(folders[0] / "work"),
+        (root / "tmp").mkdir()
+        environment = {**os.environ, "GAN_LAB_FAST": "1", "TMPDIR": str(root / "tmp"),
                        "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
         cells = len(answer_cells(self.settings.reference)) + 2
         limit = 60 + (120 + (timeout + GRACE_S + 15) * cells) * len(folders)  # every answer may time out
@@ -179,7 +180,7 @@ class Grader:
 
     def _result(self, job, notebook, outcomes, failure):
         student = job.submission.student
-        notes = [*job.notes, *([UNSANDBOXED] if not self.settings.sandbox else [])]
+        notes = list(job.notes)
         if isinstance(outcomes, str):
             return StudentResult(student, "grader_error", notes=[*notes, outcomes])
         if outcomes is None:
@@ -231,7 +232,11 @@ class Grader:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             graded = [result for results in pool.map(run, _batches(waiting, max(1, jobs))) for result in results]
         by_number = {job.number: result for job, result in zip(waiting, graded)}
-        return [by_number.get(number, result) for number, result in enumerate(prepared)]
+        results = [by_number.get(number, result) for number, result in enumerate(prepared)]
+        if not self.settings.sandbox:  # every row says so, whatever became of it
+            for result in results:
+                result.notes.append(UNSANDBOXED)
+        return results
 
 
 def progress_line(done, total, student, width=24):
