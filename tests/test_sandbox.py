@@ -157,14 +157,16 @@ def test_nothing_started_inside_outlives_the_sandbox(tmp_path):
     assert _uids_running(UID_BASE + 903) == []
 
 
-def test_a_sandboxed_kernel_runs_code_over_unix_sockets_and_can_be_interrupted(tmp_path):
+def test_a_sandboxed_kernel_runs_code_over_unix_sockets_cannot_write_beside_them_and_can_be_interrupted(tmp_path):
     sandbox = Sandbox(str(tmp_path / "kernel"), UID_BASE + 904)
     manager, client = start_kernel(sandbox, startup_timeout=60)
     try:
         printed = []
-        client.execute_interactive("import os; print(os.getuid(), os.getcwd())", timeout=30,
+        probe = (f"import os\nprint(os.getuid(), os.getcwd())\ntry:\n    open({sandbox.folder!r} + '/fill', 'w')\n"
+                 "except OSError as error:\n    print(type(error).__name__)")
+        client.execute_interactive(probe, timeout=30,
                                    output_hook=lambda msg: printed.append(msg["content"].get("text", "")))
-        assert "".join(printed).split() == [str(UID_BASE + 904), HOME]
+        assert "".join(printed).split() == [str(UID_BASE + 904), HOME, "PermissionError"]
         assert manager.transport == "ipc" and json.loads(Path(manager.connection_file).read_text())["transport"] == "ipc"
         msg_id = client.execute("import time\ntime.sleep(60)")
         time.sleep(1)

@@ -105,6 +105,14 @@ class Sandbox:
         if os.geteuid() == 0:
             os.chown(path, self.uid, self.uid)
 
+    def lock(self):
+        """Once the kernel's sockets exist, take the connection folder back: the one host folder the
+        kernel can write to must not become a way to fill the host's disk (as root; a user namespace
+        leaves the kernel our own uid, which could undo it)."""
+        if os.geteuid() == 0:
+            os.chown(self.folder, 0, 0)
+            os.chmod(self.folder, 0o711)
+
 
 def short_temporary_folder(prefix):
     """A new private temporary folder whose path leaves room for the kernels' Unix sockets below it.
@@ -192,6 +200,7 @@ def start_kernel(sandbox, startup_timeout=60, **kwargs):
         client.stop_channels()
         manager.shutdown_kernel(now=True)
         raise
+    sandbox.lock()
     return manager, client
 
 
