@@ -6,6 +6,7 @@ from pathlib import Path
 
 import nbformat
 
+from gan_lab.notebook_io import answer_cells, nbgrader
 from gan_lab.notebooks import student_version
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
@@ -14,10 +15,6 @@ SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 def reference(name="lab01_generator"):
     """A solution notebook of the kit."""
     return nbformat.read(SOLUTIONS / f"{name}.ipynb", as_version=4)
-
-
-def _meta(cell):
-    return cell.metadata.get("nbgrader", {})
 
 
 def without_markers(source):
@@ -29,11 +26,11 @@ def without_markers(source):
 def submission(name="lab01_generator", change=None):
     """The student lab of `name` with every answer filled in; `change` maps grade_id -> f(source)."""
     solution = reference(name)
-    answers = {_meta(c)["grade_id"]: without_markers(c.source) for c in solution.cells if _meta(c).get("solution")}
+    answers = {nbgrader(c)["grade_id"]: without_markers(c.source) for c in answer_cells(solution)}
     lab = student_version(solution, f"solutions/{name}.ipynb")
     for cell in lab.cells:
-        grade_id = _meta(cell).get("grade_id")
-        if _meta(cell).get("solution"):
+        grade_id = nbgrader(cell).get("grade_id")
+        if nbgrader(cell).get("solution"):
             cell.source = answers[grade_id]
         if change and grade_id in change:
             cell.source = change[grade_id](cell.source)
@@ -43,7 +40,7 @@ def submission(name="lab01_generator", change=None):
 def without_cells(notebook, grade_ids):
     """A copy of `notebook` without the cells whose grade_id is in `grade_ids`."""
     notebook = copy.deepcopy(notebook)
-    notebook.cells = [cell for cell in notebook.cells if _meta(cell).get("grade_id") not in grade_ids]
+    notebook.cells = [cell for cell in notebook.cells if nbgrader(cell).get("grade_id") not in grade_ids]
     return notebook
 
 

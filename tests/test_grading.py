@@ -120,7 +120,8 @@ gan_lab.checks._harness.Checklist.require = lambda self, condition, message: Non
 check_sample_noise = _always_pass
 """
     loop = {"sample_noise": lambda s: s.replace("    return keras", "    while True:\n        pass\n    return keras")}
-    edited = submission(change={**UNIFORM, "check_sample_noise": lambda s: 'print("sample_noise: all 10 checks passed")'})
+    edited = submission(change={**UNIFORM,
+                                "check_sample_noise": lambda s: 'print("sample_noise: all 10 checks passed")'})
     return {
         "bob": (submission(change=UNIFORM), "0,1,1,graded,"),
         "carl": (submission(change={"build_generator": lambda s: s.replace('"tanh"', '"sigmoid"')}), "1,0,1,graded,"),
@@ -131,7 +132,8 @@ check_sample_noise = _always_pass
         "fred": (submission(change=loop), "0,1,1,timeout,"),
         "gina": (submission(change={"build_generator": lambda s: "import os\nos._exit(1)\n" + s}),
                  "1,0,1,kernel_died,"),
-        "hugo": (submission(change={"sample_noise": lambda s: s + "\nfor _ in range(200_000):\n    print('spam ' * 50)\n"}),
+        "hugo": (submission(change={"sample_noise":
+                                    lambda s: s + "\nfor _ in range(200_000):\n    print('spam ' * 50)\n"}),
                  "1,1,2,graded,"),
         "iris": (submission(change={"sample_noise": lambda s: "import os\nos.chdir('/')\n" + s}), "1,1,2,graded,"),
         "jack": (submission(change={"sample_noise": lambda s: vandal + s}),

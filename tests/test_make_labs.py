@@ -89,7 +89,8 @@ def test_one_bad_solution_stops_make_labs_before_any_lab_is_written(tmp_path):
     "text, problem",
     [
         ('{"cells": [', "not a notebook: invalid JSON (line 1"),
-        ('{"nbformat": 3, "nbformat_minor": 0, "worksheets": []}', "nbformat 3 cannot be read (the kit reads nbformat 4)"),
+        ('{"nbformat": 3, "nbformat_minor": 0, "worksheets": []}',
+         "nbformat 3 cannot be read (the kit reads nbformat 4)"),
         ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"id": "a", "source": "x"}]}',
          "fails nbformat validation"),
     ],

@@ -71,7 +71,8 @@ def test_write_atomically_replaces_the_file_and_keeps_its_permissions(tmp_path):
     write_atomically(path, "new")
     assert path.read_text() == "new" and oct(path.stat().st_mode & 0o777) == oct(0o640)
     write_atomically(tmp_path / "fresh.csv", b"bytes")
-    assert (tmp_path / "fresh.csv").read_bytes() == b"bytes" and (tmp_path / "fresh.csv").stat().st_mode & 0o777 == 0o644
+    fresh = tmp_path / "fresh.csv"
+    assert fresh.read_bytes() == b"bytes" and fresh.stat().st_mode & 0o777 == 0o644
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh.csv", "lab.ipynb"]  # no temporary left
 
 

@@ -29,8 +29,9 @@ def attempt(name, action):
     except BaseException as error:
         seen[name] = ["refused", type(error).__name__]
 attempt("read_secret", lambda: open(secret).read())
-attempt("list_kit_root", lambda: os.listdir(os.path.dirname(os.path.dirname(os.path.abspath(__import__("gan_lab").__file__)))))
-attempt("write_kit", lambda: open(os.path.join(os.path.dirname(__import__("gan_lab").__file__), "x.py"), "w").write("x"))
+package = os.path.dirname(os.path.abspath(__import__("gan_lab").__file__))
+attempt("list_kit_root", lambda: os.listdir(os.path.dirname(package)))
+attempt("write_kit", lambda: open(os.path.join(package, "x.py"), "w").write("x"))
 attempt("write_home", lambda: open("mine.txt", "w").write("ok"))
 attempt("write_tmp", lambda: open("/tmp/mine.txt", "w").write("ok"))
 attempt("udp", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("127.0.0.1", udp_port)))
@@ -167,7 +168,8 @@ def test_a_sandboxed_kernel_runs_code_over_unix_sockets_cannot_write_beside_them
         client.execute_interactive(probe, timeout=30,
                                    output_hook=lambda msg: printed.append(msg["content"].get("text", "")))
         assert "".join(printed).split() == [str(UID_BASE + 904), HOME, "PermissionError"]
-        assert manager.transport == "ipc" and json.loads(Path(manager.connection_file).read_text())["transport"] == "ipc"
+        connection = json.loads(Path(manager.connection_file).read_text())
+        assert manager.transport == connection["transport"] == "ipc"
         msg_id = client.execute("import time\ntime.sleep(60)")
         time.sleep(1)
         manager.interrupt_kernel()

@@ -85,8 +85,9 @@ def _while_stoppable(grader, work):
 
 
 def grade_lab(submissions, lab, out="grades", jobs=1, cell_timeout=CELL_TIMEOUT_S, solutions=None,
-              sandbox=True, stdout=sys.stdout, stderr=sys.stderr):
+              sandbox=True, stdout=None, stderr=None):
     """Grade SUBMISSION paths of `lab`: write gradebook.csv and feedback/ in `out`; return the StudentResults."""
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     try:
         solutions = find_solutions(solutions)
         lab_path = find_lab(solutions, lab)

@@ -29,7 +29,8 @@ MAX_MESSAGE_BYTES = 32 * 2**20  # bigger messages from a kernel are refused (its
 UID_BASE = 1_900_000_000  # far above any account's uid; student n runs as UID_BASE + n
 FIX = "install bubblewrap (apt-get install bubblewrap) or pass --no-sandbox to grade without one"
 _ETC = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/fonts", "/etc/localtime")
-_PASSED_ENV = ("GAN_LAB_", "KERAS_", "TF_CPP_", "TF_ENABLE_", "TF_NUM_", "TF_XLA_", "OMP_", "MKL_", "OPENBLAS_", "PYTHONHASHSEED", "MPLBACKEND",
+_PASSED_ENV = ("GAN_LAB_", "KERAS_", "TF_CPP_", "TF_ENABLE_", "TF_NUM_", "TF_XLA_", "OMP_", "MKL_", "OPENBLAS_",
+               "PYTHONHASHSEED", "MPLBACKEND",
                "LANG", "LC_")
 
 
