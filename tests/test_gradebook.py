@@ -5,7 +5,7 @@ import csv
 import pytest
 
 from gan_lab.grading.gradebook import (
-    CheckResult, Exercise, StudentResult, feedback_name, feedback_text, gradebook_rows, spreadsheet_safe,
+    CheckResult, Exercise, StudentResult, feedback_name, feedback_text, gradebook_rows, printable, spreadsheet_safe,
     summary_table, write_feedback, write_gradebook,
 )
 
@@ -94,3 +94,10 @@ def test_review_and_not_graded_are_explained_in_the_feedback():
     review = feedback_text("lab01", EXERCISES, StudentResult("x", "review", notes=["answer a, line 1: ..."]))
     assert "Status: graded, and flagged for the instructor" in review and "- answer a, line 1: ..." in review
     assert "interrupted" in feedback_text("lab01", EXERCISES, StudentResult("y", "not_graded"))
+
+
+def test_a_file_name_cannot_send_escape_sequences_to_the_instructor_s_terminal():
+    results = [StudentResult("eve\x1b]0;owned\x07\x1b[2J", "graded", {"check_a": CheckResult(True, 1.0)})]
+    table = summary_table(EXERCISES, results)
+    assert "\x1b" not in table and "\x07" not in table and "eve?]0;owned??[2J" in table
+    assert printable("Zoë Smith") == "Zoë Smith"

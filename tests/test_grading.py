@@ -31,7 +31,7 @@ import pytest
 import hostile_submissions as hostile
 from gan_lab.grading.grade import find_lab
 from gan_lab.grading.notebook import TAMPERED
-from gan_lab.grading.run import Grader, GradingSettings, progress_line
+from gan_lab.grading.run import Grader, GradingSettings
 from gan_lab.grading.sandbox import UID_BASE
 from gan_lab.grading.submissions import Submission
 from grading_helpers import SOLUTIONS, digests, reference, submission, without_cells, without_markers, write
@@ -639,10 +639,6 @@ def test_output_folder_inside_the_submissions_is_refused(tmp_path):
 def test_find_lab_accepts_the_short_or_the_full_name():
     assert find_lab(SOLUTIONS, "lab03").name == "lab03_gan.ipynb"
     assert find_lab(SOLUTIONS, "lab03_gan").name == "lab03_gan.ipynb"
-
-
-def test_progress_line_fills_with_the_share_done():
-    assert progress_line(3, 6, "alice", width=10).startswith("\rgrading [#####     ] 3/6 alice")
 
 
 def test_a_grader_failure_on_one_submission_is_recorded_and_the_rest_are_graded(monkeypatch):

@@ -12,8 +12,13 @@ from pathlib import Path
 
 from grading_helpers import SOLUTIONS, submission, write
 
-from gan_lab.grading.run import _batches
+from gan_lab.grading.run import _batches, progress_line
 from gan_lab.grading.sandbox import UID_BASE, short_temporary_folder
+
+
+def test_the_progress_line_fills_with_the_share_done_and_shows_no_control_characters():
+    assert progress_line(3, 6, "alice", width=10).startswith("\rgrading [#####     ] 3/6 alice")
+    assert "\x1b" not in progress_line(1, 2, "eve\x1b[2J")
 
 
 def test_batches_share_a_process_but_keep_every_worker_busy():

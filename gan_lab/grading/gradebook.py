@@ -122,9 +122,15 @@ def write_feedback(folder, lab_name, exercises, results):
     return folder
 
 
+def printable(text):
+    """Text safe to print on the instructor's terminal: control characters (escape sequences a file name
+    could carry) become '?'."""
+    return "".join(character if character.isprintable() else "?" for character in text)
+
+
 def summary_table(exercises, results):
     """The gradebook as an aligned plain-text table for the terminal."""
-    rows = [row[:-1] for row in gradebook_rows(exercises, results)]  # notes are in the CSV
+    rows = [[printable(value) for value in row[:-1]] for row in gradebook_rows(exercises, results)]  # notes: CSV
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     return "\n".join("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip()
                      for row in rows)

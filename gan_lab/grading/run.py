@@ -19,7 +19,7 @@ from pathlib import Path
 
 from gan_lab.grading import CELL_TIMEOUT_S, GRACE_S
 from gan_lab.grading import sandbox as sandboxes
-from gan_lab.grading.gradebook import StudentResult
+from gan_lab.grading.gradebook import StudentResult, printable
 from gan_lab.grading.notebook import grading_notebook
 from gan_lab.grading.scan import review_notes
 from gan_lab.grading.score import score
@@ -242,4 +242,4 @@ class Grader:
 def progress_line(done, total, student, width=24):
     """A one-line text progress bar, e.g. `[######      ] 3/6 alice`."""
     filled = width * done // max(total, 1)
-    return f"\rgrading [{'#' * filled}{' ' * (width - filled)}] {done}/{total} {student}"[:100].ljust(60)
+    return f"\rgrading [{'#' * filled}{' ' * (width - filled)}] {done}/{total} {printable(student)}"[:100].ljust(60)
