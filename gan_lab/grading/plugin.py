@@ -12,13 +12,12 @@ cap count what the grader sees, whatever the student's code does with the interr
 """
 
 import json
-import os
 import time
 from queue import Empty
 
 import pytest
 
-import gan_lab.notebook_io  # noqa: F401  (first: it keeps nbformat's import fast for nbval)
+from gan_lab.notebook_io import write_atomically  # first: it also keeps nbformat's import fast for nbval
 from gan_lab.grading import GRACE_S
 
 OUTPUT_LIMIT = 100_000  # characters of output (streams, display data, results) kept per cell
@@ -162,14 +161,13 @@ def pytest_runtest_makereport(item, call):
     timeouts_before = getattr(item, "gan_lab_timeouts_before", 0)
     outcome = yield
     report = outcome.get_result()
-    notebooks = getattr(item.config, "gan_lab_notebooks", None)
-    if notebooks is None or not hasattr(item, "cell_num"):
+    record = _record(item)
+    if record is None:
         return
-    cells = notebooks.setdefault(str(item.parent.fspath), {"cells": {}, "done": False})["cells"]
     if report.when == "setup":
         item.gan_lab_timeouts_before = getattr(kernel, "gan_lab_timeouts", 0)
         if report.failed and call.excinfo is not None:  # e.g. the kernel (or its sandbox) did not start
-            notebooks[str(item.parent.fspath)].setdefault("error", _short(call.excinfo.value))
+            record.setdefault("error", _short(call.excinfo.value))
         return
     if report.when != "call":
         return
@@ -177,28 +175,30 @@ def pytest_runtest_makereport(item, call):
         item.parent.gan_lab_death_seen = False
     timed_out = getattr(kernel, "gan_lab_timeouts", 0) > timeouts_before
     if report.skipped and not timed_out:
-        cells[item.cell_num] = {"result": "skipped"}
+        record["cells"][item.cell_num] = {"result": "skipped"}
     else:
-        cells[item.cell_num] = _outcome(item, report, call, timed_out)
+        record["cells"][item.cell_num] = _outcome(item, report, call, timed_out)
+
+
+def _record(item):
+    """The results record of the item's notebook, or None when the item is no recorded nbval cell."""
+    notebooks = getattr(item.config, "gan_lab_notebooks", None)
+    if notebooks is None or not hasattr(item, "cell_num"):
+        return None
+    return notebooks.setdefault(str(item.parent.fspath), {"cells": {}, "done": False})
 
 
 def _save(config):
-    path = config.getoption("gan_lab_results")
-    temporary = f"{path}.tmp"
-    with open(temporary, "w", encoding="utf-8") as file:
-        json.dump(getattr(config, "gan_lab_notebooks", {}), file)
-    os.replace(temporary, path)
+    write_atomically(config.getoption("gan_lab_results"), json.dumps(getattr(config, "gan_lab_notebooks", {})))
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     """After a notebook's last cell (and its kernel's shutdown), mark it done and save the results."""
     yield
-    notebooks = getattr(item.config, "gan_lab_notebooks", None)
-    if notebooks is None or not hasattr(item, "cell_num"):
-        return
-    if nextitem is None or nextitem.parent is not item.parent:
-        notebooks.setdefault(str(item.parent.fspath), {"cells": {}, "done": False})["done"] = True
+    record = _record(item)
+    if record is not None and (nextitem is None or nextitem.parent is not item.parent):
+        record["done"] = True
         _save(item.config)
 
 
