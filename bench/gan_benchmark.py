@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from gan_lab.data import mnist_dataset
 from gan_lab.metrics import evaluate_images
-from gan_lab.reference import load_reference
+from gan_lab.authoring.reference import load_reference
 from gan_lab.training import fixed_noise
 
 SHARE_RANGE = (0.05, 0.15)
@@ -42,7 +42,7 @@ def quality_run(reference, minutes, seed, score_target):
     trained, epoch, reached = 0.0, 0, None
     while trained < minutes * 60:
         start = time.perf_counter()
-        gan.fit(dataset, epochs=epoch + 1, initial_epoch=epoch, verbose=0)
+        gan.fit(dataset, epochs=epoch + 1, initial_epoch=epoch, verbose=0, shuffle=False)
         seconds = time.perf_counter() - start
         trained, epoch = trained + seconds, epoch + 1
         result = evaluate(gan)
@@ -96,7 +96,7 @@ def time_plain(step, batches):
 
 def time_harness(gan, batches):
     start = time.perf_counter()
-    gan.fit(batches, epochs=1, verbose=0)
+    gan.fit(batches, epochs=1, verbose=0, shuffle=False)
     return time.perf_counter() - start
 
 

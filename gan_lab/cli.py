@@ -1,4 +1,4 @@
-"""The `gan-lab` command (also `python -m gan_lab`): make-labs, validate, execute, train, grade."""
+"""The `gan-lab` command (also `python -m gan_lab`): make-labs, release, validate, execute, train, grade, collect."""
 
 import argparse
 import os
@@ -6,19 +6,23 @@ import sys
 from pathlib import Path
 
 
-def _existing_dir(path, what, flag):
-    path = Path(path)
-    if not path.is_dir():
-        raise SystemExit(f"gan-lab: no {what} folder at {path}: run from the kit's root or pass {flag} DIR")
-    return path
+def _solutions(args, command):
+    """The solutions folder from --solutions, GAN_LAB_SOLUTIONS or gan-lab.toml, or exit in one line."""
+    from gan_lab.course_config import CourseConfigError, find_solutions
+
+    try:
+        return find_solutions(args.solutions)
+    except CourseConfigError as error:
+        raise SystemExit(f"gan-lab {command}: {error}") from None
 
 
 def cmd_make_labs(args):
     """Write labs/ from solutions/, or with --check list the stale labs and fail."""
-    from gan_lab.make_labs import make_labs, stale_labs
+    from gan_lab.authoring.make_labs import make_labs, stale_labs
     from gan_lab.notebook_io import NotebookError
 
-    solutions = _existing_dir(args.solutions, "solutions", "--solutions")
+    solutions = _solutions(args, "make-labs")
+    args.labs = args.labs or solutions.parent / "labs"
     try:
         if args.check:
             stale = stale_labs(solutions, args.labs)
@@ -38,9 +42,9 @@ def cmd_make_labs(args):
 
 def cmd_validate(args):
     """Run nbval over solution notebooks with the kit's sanitiser and settings."""
-    from gan_lab.validation import validate
+    from gan_lab.authoring.validation import validate
 
-    paths = args.paths or [_existing_dir("solutions", "solutions", "a path")]
+    paths = args.paths or [_solutions(args, "validate")]
     for path in paths:
         if not Path(path).exists():
             raise SystemExit(f"gan-lab validate: {path} does not exist")
@@ -49,9 +53,24 @@ def cmd_validate(args):
     return validate(paths, args.pytest_args)
 
 
+def cmd_release(args):
+    """Write the students' hand-out: labs, concept notebooks, README, and closed labs' modules."""
+    from gan_lab.authoring.release import release
+    from gan_lab.notebook_io import NotebookError
+
+    solutions = _solutions(args, "release")
+    concepts = Path(args.notebooks) if args.notebooks else solutions.parent / "notebooks"
+    try:
+        for path, action in release(args.out, solutions, concepts, closed=args.closed):
+            print(f"{path}: {action}")
+    except (NotebookError, OSError) as error:
+        raise SystemExit(f"gan-lab release: {error}") from None
+    return 0
+
+
 def cmd_execute(args):
     """Re-run notebooks and store their outputs in place (fast mode unless --full)."""
-    from gan_lab.validation import execute_in_place
+    from gan_lab.authoring.validation import execute_in_place
 
     os.environ["GAN_LAB_FAST"] = "0" if args.full else os.environ.get("GAN_LAB_FAST", "1")
     for path in args.notebooks:
@@ -66,17 +85,35 @@ def cmd_execute(args):
 
 
 def _positive_int(text):
-    value = int(text)
+    # ArgumentTypeError, not ValueError: argparse would name this function instead of saying what is wrong.
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}")
     return value
 
 
 def cmd_train(args):
     """Train a reference GAN from the command line and write its outputs and metrics."""
-    from gan_lab.reference import train_reference
+    from gan_lab import quiet_tensorflow_start
+
+    quiet_tensorflow_start()  # before Keras loads: a terminal shows no start-up notices either
+    from gan_lab.authoring.reference import train_reference
+    from gan_lab.training import earlier_run_files, saved_epoch
 
     try:
+        # Decided here, before the reference GAN is built, and worded with the command's flags.
+        saved = saved_epoch(args.out) if args.resume else None
+        if saved is not None and saved >= args.epochs:
+            print(f"{args.out} already holds {saved} epochs: nothing to train; pass a larger --epochs")
+            return 0
+        found = earlier_run_files(args.out) if saved is None else []
+        if found:
+            fix = ("it has no checkpoint, so --resume cannot continue it: pass a fresh --out" if args.resume
+                   else "pass --resume to continue it, or a fresh --out")
+            raise SystemExit(f"gan-lab train: {args.out} already holds a run ({', '.join(found)}); {fix}")
         metrics = train_reference(args.model, args.epochs, args.out, resume=args.resume, seed=args.seed,
                                   solutions=args.solutions, mixed_precision=args.mixed_precision)
     except (OSError, ValueError) as error:
@@ -100,6 +137,21 @@ def cmd_grade(args):
     return 0
 
 
+def cmd_collect(args):
+    """Copy each student's notebook of one lab from their home into a class folder, with collected.csv."""
+    from gan_lab.grading.collect import CollectError, collect_lab
+
+    try:
+        collect_lab(args.homes, args.lab, out=args.out, due=args.due, solutions=args.solutions, path=args.path)
+    except CollectError as error:
+        raise SystemExit(f"gan-lab collect: {error}") from None
+    return 0
+
+
+SOLUTIONS_HELP = ("solution notebooks folder (default: $GAN_LAB_SOLUTIONS, then solutions = \"DIR\" in a "
+                  "gan-lab.toml here or above, then ./solutions)")
+
+
 def build_parser():
     """The argument parser with one sub-parser per command."""
     from gan_lab.grading import CELL_TIMEOUT_S
@@ -110,17 +162,31 @@ def build_parser():
     make = commands.add_parser("make-labs", help="generate student labs/ from solutions/",
                                description="Generate student notebooks in labs/ from solutions/.")
     make.add_argument("--check", action="store_true", help="only report stale labs (exit 1 if any)")
-    make.add_argument("--solutions", default="solutions", help="solution notebooks (default: solutions)")
-    make.add_argument("--labs", default="labs", help="where student notebooks go (default: labs)")
+    make.add_argument("--solutions", help=SOLUTIONS_HELP)
+    make.add_argument("--labs", help="where student notebooks go (default: labs/ beside the solutions)")
     make.set_defaults(run=cmd_make_labs)
 
     check = commands.add_parser("validate", help="run nbval over the solution notebooks",
                                 description="Run the solution notebooks with nbval and compare outputs.")
     check.add_argument("paths", nargs="*", help="notebooks or folders (default: solutions)")
     check.add_argument("--full", action="store_true", help="turn fast mode off (full training)")
+    check.add_argument("--solutions", help=SOLUTIONS_HELP + "; validated when no path is given")
     check.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[],
                        help="anything after this goes to pytest, e.g. --pytest-args -x -v")
     check.set_defaults(run=cmd_validate)
+
+    hand_out = commands.add_parser(
+        "release", help="write the students' hand-out (no answers in it)",
+        description="Write the student hand-out into OUT: README.md, labs/ (answers blanked, hidden tests "
+        "removed, check cells locked), notebooks/ (the concept notebooks) and, for each --closed lab, "
+        "labs/closed/<lab>.py with that lab's solution code, which later labs then use. Releasing again "
+        "adds what is new; a changed file is first kept in OUT/.previous/.")
+    hand_out.add_argument("out", metavar="OUT", help="the hand-out folder (created if needed)")
+    hand_out.add_argument("--closed", nargs="+", default=[], metavar="LAB",
+                          help="labs whose deadline has passed, e.g. lab01 lab02: their solution code is added")
+    hand_out.add_argument("--solutions", help=SOLUTIONS_HELP)
+    hand_out.add_argument("--notebooks", help="concept notebooks folder (default: notebooks/ beside the solutions)")
+    hand_out.set_defaults(run=cmd_release)
 
     execute = commands.add_parser("execute", help="re-run notebooks and store their outputs",
                                   description="Re-run notebooks top to bottom and store fresh outputs.")
@@ -133,10 +199,12 @@ def build_parser():
     train.add_argument("--model", choices=["mlp", "dcgan"], default="mlp",
                        help="which reference GAN: mlp (Lab03) or dcgan (Lab04)")
     train.add_argument("--epochs", type=_positive_int, default=30, help="epochs in all (default 30)")
-    train.add_argument("--out", required=True, help="output folder (created if needed)")
-    train.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    train.add_argument("--out", required=True,
+                       help="output folder (created if needed); one that holds an earlier run needs --resume")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run in --out from its checkpoint (or start fresh if it has none)")
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    train.add_argument("--solutions", help="solution notebooks folder (default: ./solutions or the kit's)")
+    train.add_argument("--solutions", help=SOLUTIONS_HELP)
     train.add_argument("--mixed-precision", action="store_true",
                        help="float16 compute with loss scaling: faster on recent GPUs, slower on CPUs")
     train.set_defaults(run=cmd_train)
@@ -151,10 +219,27 @@ def build_parser():
     grade.add_argument("--jobs", type=_positive_int, default=1, help="submissions graded at once (default 1)")
     grade.add_argument("--cell-timeout", type=_positive_int, default=CELL_TIMEOUT_S,
                        help=f"seconds a cell may run before it is stopped (default {CELL_TIMEOUT_S})")
-    grade.add_argument("--solutions", help="solution notebooks folder (default: ./solutions or the kit's)")
+    grade.add_argument("--solutions", help=SOLUTIONS_HELP)
     grade.add_argument("--no-sandbox", action="store_true",
                        help="grade without the bubblewrap sandbox (only for trusted work; every row says so)")
     grade.set_defaults(run=cmd_grade)
+
+    collect = commands.add_parser(
+        "collect", help="copy students' notebooks of a lab from their homes, for grading",
+        description="Copy each student's notebook of a lab from HOMES/<student>/gan-lab/labs/ into "
+        "OUT/<student>/ (read-only, with the student's modification time) and list every student in "
+        "OUT/collected.csv; then run `gan-lab grade OUT --lab LAB`. Links inside homes are never "
+        "followed. An earlier collection in OUT is kept, renamed to OUT.previous-<time>; an OUT holding "
+        "other files is refused.")
+    collect.add_argument("homes", nargs="+", metavar="HOMES", help="a folder of students' homes, e.g. /home")
+    collect.add_argument("--lab", required=True, help="which lab, e.g. lab01 (a solution notebook's name)")
+    collect.add_argument("--out", default="submissions", help="the class folder to write (default submissions)")
+    collect.add_argument("--due", help="deadline: an ISO date (its end) or date-time, e.g. 2026-12-01T23:59; "
+                         "later notebooks are collected and marked late")
+    collect.add_argument("--path", default="gan-lab/labs", help="the labs folder within each home "
+                         "(default gan-lab/labs)")
+    collect.add_argument("--solutions", help=SOLUTIONS_HELP)
+    collect.set_defaults(run=cmd_collect)
     return parser
 
 

@@ -155,3 +155,16 @@ def keep_previous(path):
     target = stamped_path(path.parent, f"{path.stem}.previous-", path.suffix)
     path.rename(target)
     return target
+
+
+def writable_folder(path):
+    """Create `path` if needed and prove it is writable, or fail with a one-line error."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".gan-lab-write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as error:
+        raise PermissionError(f"cannot write to {path} ({error.strerror}): pick another --out") from None
+    return path

@@ -76,12 +76,14 @@ def save_gif(frame_paths, out_path, seconds_per_frame=0.5):
 def loss_curves(history):
     """Plot a GAN's losses and its mean D(x), D(G(z)) per epoch from a keras History (or its dict)."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     logs = getattr(history, "history", history)
     if not logs or "d_loss" not in logs:
         raise ValueError("loss_curves needs a history with d_loss and g_loss: train for an epoch first")
     epochs = range(1, len(logs["d_loss"]) + 1)
-    figure, (losses, scores) = plt.subplots(1, 2, figsize=(10, 3.5))
+    # Constrained layout keeps the axis labels inside the figure (and inside a saved losses.png).
+    figure, (losses, scores) = plt.subplots(1, 2, figsize=(10, 3.5), layout="constrained")
     for key, label in (("d_loss", "discriminator"), ("g_loss", "generator")):
         losses.plot(epochs, logs[key], marker=".", label=label)
     for key, label in (("d_real", "D(x), real"), ("d_fake", "D(G(z)), generated")):
@@ -90,5 +92,7 @@ def loss_curves(history):
     losses.set(xlabel="epoch", ylabel="loss", title="Losses")
     scores.set(xlabel="epoch", ylabel="mean output", title="Discriminator", ylim=(0, 1))
     for ax in (losses, scores):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # epochs are whole numbers
+        ax.set_xlim(0.5, len(epochs) + 0.5)
         ax.legend()
     return figure

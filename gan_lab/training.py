@@ -1,4 +1,4 @@
-"""The GAN training harness around `fit`: live sample grids, checkpoints, resuming, fast mode.
+"""The GAN training harness around `fit`: live sample grids, checkpoints, resuming, earlier runs kept.
 
 Nothing here is a lab exercise: the training step itself (a `keras.Model` subclass with
 `generator`, `discriminator`, `latent_dim`, `d_optimizer` and `g_optimizer`) is the student's.
@@ -14,11 +14,14 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
-from gan_lab import fast_mode
+from gan_lab import fast_mode, in_kernel
 from gan_lab.plot import image_grid, save_gif
 
 CHECKPOINT = "checkpoint"
 SAMPLES = "samples"
+# What makes a folder hold a run: any of these, whoever wrote it (train_gan or `gan-lab train`).
+RUN_FILES = (CHECKPOINT, SAMPLES, "samples.gif", "losses.png", "metrics.json")
+EARLIER_RUN_CHOICES = ("move", "refuse")
 
 
 def fast_or_full(fast, full):
@@ -29,15 +32,6 @@ def fast_or_full(fast, full):
 def fixed_noise(count, latent_dim, seed=0):
     """The same noise batch every time: sample grids from it show one generator's progress."""
     return np.random.default_rng(seed).standard_normal((count, latent_dim)).astype("float32")
-
-
-def _in_notebook():
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and hasattr(shell, "kernel")
 
 
 def _caption(epoch, logs):
@@ -53,7 +47,7 @@ class SampleGrid(keras.callbacks.Callback):
         super().__init__()
         self.out_dir = Path(out_dir) if out_dir else None
         self.count, self.seed = count, seed
-        self.show = _in_notebook() if show is None else show
+        self.show = in_kernel() if show is None else show
         self._display = None
 
     def on_epoch_end(self, epoch, logs=None):
@@ -185,18 +179,77 @@ def restore_training_state(gan, directory, image_shape):
     return int(epoch)
 
 
+def earlier_run_files(out_dir):
+    """The names of an earlier run's files in out_dir (checkpoint, samples, GIF, losses.png, metrics.json)."""
+    return [name for name in RUN_FILES if (Path(out_dir) / name).exists()]
+
+
+def saved_epoch(out_dir):
+    """The last epoch saved in out_dir's checkpoint, or None when out_dir holds no checkpoint."""
+    state = Path(out_dir) / CHECKPOINT / "state.json"
+    if not state.is_file():
+        return None
+    try:
+        return int(json.loads(state.read_text())["epoch"])
+    except (OSError, KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"cannot resume from {state.parent} ({error}): delete it to start afresh") from None
+
+
+def move_run_aside(out_dir):
+    """Move the earlier run's files out of out_dir into a new folder NAME.previous-<time> beside it.
+
+    Returns the new folder. Other files in out_dir stay where they are.
+    """
+    from gan_lab.notebook_io import stamped_path  # nbformat: only worth importing when a run is moved
+
+    out_dir = Path(out_dir)
+    named = out_dir if out_dir.name not in ("", "..") else out_dir.resolve()  # "." has no name
+    target = stamped_path(named.parent, f"{named.name}.previous-", "")
+    target.mkdir()
+    for name in earlier_run_files(out_dir):
+        os.replace(out_dir / name, target / name)
+    return target
+
+
+def _make_way(out_dir, resume, earlier_run):
+    found = earlier_run_files(out_dir)
+    if not found:
+        if resume:
+            print(f"no earlier run in {out_dir}: starting fresh")
+        return
+    if earlier_run == "refuse":
+        fix = ("it has no checkpoint to resume from: pass a fresh out_dir" if resume
+               else "pass resume=True to continue it, or a fresh out_dir")
+        raise FileExistsError(f"{out_dir} already holds a run ({', '.join(found)}); {fix}")
+    target = move_run_aside(out_dir)
+    print(f"moved the earlier run in {out_dir} to {target}"
+          + (" (it had no checkpoint to resume); starting fresh" if resume else ""))
+
+
 def train_gan(gan, dataset, epochs, out_dir, resume=False, callbacks=(), verbose="auto", show=None,
-              minutes=None):
+              minutes=None, earlier_run="move"):
     """Fit a compiled GAN with sample grids and per-epoch checkpoints in out_dir; Ctrl-C keeps them.
 
     With resume=True training continues from out_dir's checkpoint (if any) up to `epochs` in all.
+    Otherwise an earlier run in out_dir is never overwritten: earlier_run="move" (the default, for
+    notebooks whose cells are run again) moves it to a new folder beside out_dir and says where;
+    earlier_run="refuse" raises FileExistsError instead.
     With `minutes`, training also stops after the epoch that uses up that time budget.
-    Returns the keras History (partial if interrupted).
+    Returns the keras History (partial if interrupted, empty if there was nothing to train).
     """
+    if earlier_run not in EARLIER_RUN_CHOICES:
+        raise ValueError(f"earlier_run must be 'move' or 'refuse', got {earlier_run!r}")
     out_dir = Path(out_dir)
+    saved = saved_epoch(out_dir) if resume else None
+    if saved is not None and saved >= epochs:
+        print(f"{out_dir} already holds {saved} epochs: nothing to train; pass epochs above {saved} "
+              "to train more")
+        return keras.callbacks.History()
+    if saved is None:
+        _make_way(out_dir, resume, earlier_run)
     out_dir.mkdir(parents=True, exist_ok=True)
     initial_epoch = 0
-    if resume and (out_dir / CHECKPOINT / "state.json").is_file():
+    if saved is not None:
         image_shape = tuple(dataset.element_spec.shape[1:])
         initial_epoch = restore_training_state(gan, out_dir / CHECKPOINT, image_shape)
         print(f"resuming from {out_dir / CHECKPOINT} after epoch {initial_epoch}")
@@ -206,6 +259,7 @@ def train_gan(gan, dataset, epochs, out_dir, resume=False, callbacks=(), verbose
     if minutes is not None:
         callbacks.append(TimeBudget(minutes))
     try:
+        # shuffle=False: a tf.data pipeline shuffles itself, and Keras warns that it ignores shuffle=True.
         gan.fit(dataset, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
                 verbose=verbose, shuffle=False)
     except KeyboardInterrupt:

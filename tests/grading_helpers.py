@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 
 from gan_lab.notebook_io import answer_cells, nbgrader
-from gan_lab.notebooks import student_version
+from gan_lab.authoring.student_version import student_version
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 

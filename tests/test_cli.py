@@ -66,3 +66,72 @@ def test_execute_rejects_a_file_that_is_not_a_notebook(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(SystemExit, match="is not a notebook file"):
         main(["execute", str(tmp_path / "notes.txt")])
+
+
+@pytest.mark.parametrize("epochs", ["abc", "0", "-3", "2.5"])
+def test_train_names_the_flag_and_the_bad_value_of_epochs_and_no_function(epochs, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["train", "--epochs", epochs, "--out", "unused"])
+    error = capsys.readouterr().err
+    assert stop.value.code == 2
+    assert f"argument --epochs: must be a positive whole number, got '{epochs}'" in error
+    assert "_positive_int" not in error
+
+
+def run_folder(tmp_path, epoch=None, files=("metrics.json",)):
+    out = tmp_path / "run"
+    out.mkdir()
+    for name in files:
+        (out / name).write_text('{"mnist_score": 8.5}')
+    if epoch is not None:
+        (out / "checkpoint").mkdir()
+        (out / "checkpoint" / "state.json").write_text(f'{{"epoch": {epoch}}}')
+    return out
+
+
+def contents(folder):
+    return {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+
+def test_train_refuses_a_folder_holding_a_run_and_names_resume_and_a_fresh_out(tmp_path):
+    out = run_folder(tmp_path, epoch=3)
+    before = contents(out)
+    with pytest.raises(SystemExit) as stop:
+        main(["train", "--epochs", "1", "--out", str(out)])
+    assert str(stop.value) == (f"gan-lab train: {out} already holds a run (checkpoint, metrics.json); "
+                               "pass --resume to continue it, or a fresh --out")
+    assert contents(out) == before
+
+
+def test_train_resume_without_a_checkpoint_refuses_to_replace_the_run(tmp_path):
+    out = run_folder(tmp_path)
+    with pytest.raises(SystemExit, match="no checkpoint, so --resume cannot continue it: pass a fresh --out"):
+        main(["train", "--epochs", "1", "--out", str(out), "--resume"])
+    assert (out / "metrics.json").read_text() == '{"mnist_score": 8.5}'
+
+
+def test_train_resume_with_nothing_left_to_train_says_so_and_exits_0(tmp_path, capsys):
+    out = run_folder(tmp_path, epoch=3)
+    before = contents(out)
+    assert main(["train", "--epochs", "2", "--out", str(out), "--resume"]) == 0
+    assert f"{out} already holds 3 epochs: nothing to train; pass a larger --epochs" in capsys.readouterr().out
+    assert contents(out) == before
+
+
+def test_train_resume_on_an_empty_folder_says_it_starts_fresh(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--epochs", "1", "--out", str(out), "--resume"]) == 0
+    assert f"no earlier run in {out}: starting fresh" in capsys.readouterr().out
+    assert (out / "checkpoint" / "state.json").read_text() == '{"epoch": 1}'
+
+
+def test_train_refusal_is_the_only_line_on_stderr_without_tensorflow_start_up_notices(tmp_path):
+    import os
+
+    out = run_folder(tmp_path)
+    environment = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run([sys.executable, "-m", "gan_lab", "train", "--epochs", "1", "--out", str(out)],
+                            capture_output=True, text=True, timeout=300, env=environment)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"gan-lab train: {out} already holds a run (metrics.json); pass --resume to continue it, or a fresh --out"]

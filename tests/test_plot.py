@@ -104,3 +104,33 @@ def test_loss_curves_without_losses_says_to_train_first():
 
     with pytest.raises(ValueError, match="train for an epoch first"):
         loss_curves({})
+
+
+def visible_ticks(ax):
+    low, high = ax.get_xlim()
+    return [tick for tick in ax.get_xticks() if low <= tick <= high]
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 3, 60])
+def test_loss_curves_mark_whole_epochs_only(epochs):
+    from gan_lab.plot import loss_curves
+
+    history = {key: [0.5] * epochs for key in ("d_loss", "g_loss", "d_real", "d_fake")}
+    for ax in loss_curves(history).axes:
+        ticks = visible_ticks(ax)
+        assert ticks and all(float(tick).is_integer() and 1 <= tick <= epochs for tick in ticks), ticks
+
+
+def test_loss_curves_keep_axis_labels_and_legends_inside_the_saved_figure(tmp_path):
+    from gan_lab.plot import loss_curves
+
+    figure = loss_curves({"d_loss": [1.3], "g_loss": [0.8], "d_real": [0.6], "d_fake": [0.4]})
+    figure.savefig(tmp_path / "losses.png", dpi=80)  # lays the figure out as losses.png is written
+    renderer = figure.canvas.get_renderer()
+    bounds = figure.bbox
+    for ax in figure.axes:
+        for artist in (ax.xaxis.label, ax.yaxis.label, ax.get_legend()):
+            box = artist.get_window_extent(renderer)
+            assert artist.get_visible() and box.width > 0
+            inside = bounds.x0 <= box.x0 and box.x1 <= bounds.x1 and bounds.y0 <= box.y0 and box.y1 <= bounds.y1
+            assert inside, f"{artist} sticks out of the figure"

@@ -1,4 +1,4 @@
-"""Tests for gan_lab.reference and `gan-lab train`: the reference GAN comes from solutions/."""
+"""Tests for gan_lab.authoring.reference and `gan-lab train`: the reference GAN comes from solutions/."""
 
 import json
 import os
@@ -6,7 +6,7 @@ import os
 import nbformat
 import pytest
 
-from gan_lab import reference
+from gan_lab.authoring import reference
 from gan_lab.cli import main
 
 
@@ -16,6 +16,7 @@ def test_the_mlp_reference_defines_a_compiled_gan_from_the_lab03_solution():
     assert gan.latent_dim == 100 and gan.k == namespace["K"]
     assert gan.d_optimizer is not gan.g_optimizer
     assert callable(namespace["build_generator"]) and namespace["BATCH_SIZE"] > 0
+    assert namespace["discriminator_loss"].__module__ == "earlier_lab02"  # run from Lab 02, not a copy
 
 
 def test_the_dcgan_reference_builds_the_lab04_networks_for_any_image_shape():
@@ -33,8 +34,16 @@ def test_an_unknown_model_is_rejected_with_the_choices():
 
 
 def test_a_missing_solutions_folder_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="--solutions"):
-        reference.find_solutions(tmp_path / "nowhere")
+    with pytest.raises(ValueError, match=r"no solutions folder at .*nowhere \(set by --solutions\)"):
+        reference.load_reference("mlp", solutions=tmp_path / "nowhere")
+
+
+def test_the_train_command_finds_the_solutions_through_the_environment(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GAN_LAB_SOLUTIONS", str(tmp_path / "missing"))
+    with pytest.raises(SystemExit) as stop:
+        main(["train", "--epochs", "1", "--out", str(tmp_path / "run")])
+    assert str(stop.value) == f"gan-lab train: no solutions folder at {tmp_path / 'missing'} (set by GAN_LAB_SOLUTIONS): fix the path"
 
 
 def test_a_solution_without_reference_cells_is_a_clear_error(tmp_path):

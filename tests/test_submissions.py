@@ -7,7 +7,7 @@ import re
 import nbformat
 import pytest
 
-from gan_lab.notebooks import student_source
+from gan_lab.authoring.student_version import student_source
 from gan_lab.grading.submissions import (
     check_cell_changes, defined_names, find_submissions, match_answers, read_submission,
 )
@@ -43,6 +43,15 @@ def test_a_folder_of_notebooks_and_student_folders_is_a_class(tmp_path):
     found = find_submissions([tmp_path], LAB)
     assert [(s.student, s.path.name) for s in found] == [
         ("alice", "alice.ipynb"), ("bob", "bob.ipynb"), ("carol", LAB)]
+
+
+def test_a_folder_made_by_collect_is_a_class_even_with_student_folders_only(tmp_path):
+    (tmp_path / "collected.csv").write_text("student,file,modified,status,note\n")
+    (tmp_path / "alice").mkdir()
+    write(tmp_path / "alice", LAB[:-6], submission())
+    (tmp_path / "bob").mkdir()
+    found = find_submissions([tmp_path], LAB)
+    assert [s.student for s in found] == ["alice", "bob"]
 
 
 def test_a_student_folder_with_several_unnamed_notebooks_is_reported_not_guessed(tmp_path):

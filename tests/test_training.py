@@ -1,6 +1,9 @@
-"""Tests for gan_lab.training: fast mode, sample grids, checkpoints, resuming and interrupts."""
+"""Tests for gan_lab.training: fast mode, sample grids, checkpoints, resuming, earlier runs and interrupts."""
 
 import gan_lab  # noqa: F401  (selects the TensorFlow backend)
+
+import json
+import warnings
 
 import keras
 import numpy as np
@@ -93,6 +96,94 @@ def test_resume_continues_after_the_last_saved_epoch(tmp_path, capsys):
     assert "after epoch 1" in capsys.readouterr().out
     assert len(history.history["d_loss"]) == 2
     assert (tmp_path / "checkpoint" / "state.json").read_text() == '{"epoch": 3}'
+
+
+def saved_state(folder):
+    return json.loads((folder / "checkpoint" / "state.json").read_text())["epoch"]
+
+
+def sample_names(folder):
+    return sorted(p.name for p in (folder / "samples").iterdir())
+
+
+def test_training_again_without_resume_moves_the_earlier_run_aside_and_says_where(tmp_path, capsys):
+    out = tmp_path / "lab03"
+    training.train_gan(compiled_gan(), tiny_dataset(), epochs=2, out_dir=out, verbose=0)
+    (out / "notes.txt").write_text("mine")
+    training.train_gan(compiled_gan(), tiny_dataset(), epochs=1, out_dir=out, verbose=0)
+    [previous] = tmp_path.glob("lab03.previous-*")
+    assert f"to {previous}" in capsys.readouterr().out
+    assert saved_state(previous) == 2 and sample_names(previous) == ["epoch_001.png", "epoch_002.png"]
+    assert (previous / "samples.gif").is_file()
+    assert saved_state(out) == 1 and sample_names(out) == ["epoch_001.png"]
+    assert (out / "notes.txt").read_text() == "mine"  # only the run's own files move
+
+
+def test_every_earlier_run_is_kept_under_its_own_name(tmp_path):
+    for _ in range(3):
+        training.train_gan(compiled_gan(), tiny_dataset(), epochs=1, out_dir=tmp_path / "run", verbose=0)
+    assert len(list(tmp_path.glob("run.previous-*"))) == 2
+
+
+@pytest.mark.parametrize("name", training.RUN_FILES)
+def test_refuse_leaves_a_folder_holding_any_run_file_untouched(tmp_path, name):
+    if name in ("checkpoint", "samples"):
+        (tmp_path / name).mkdir()
+    else:
+        (tmp_path / name).write_text("x")
+    expected = rf"already holds a run \({name}\); pass resume=True to continue it, or a fresh out_dir"
+    with pytest.raises(FileExistsError, match=expected):
+        training.train_gan(compiled_gan(), tiny_dataset(), epochs=1, out_dir=tmp_path, verbose=0,
+                           earlier_run="refuse")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_refuse_keeps_a_trained_run_as_it_was(tmp_path):
+    training.train_gan(compiled_gan(), tiny_dataset(), epochs=2, out_dir=tmp_path, verbose=0)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    with pytest.raises(FileExistsError):
+        training.train_gan(compiled_gan(), tiny_dataset(), epochs=1, out_dir=tmp_path, verbose=0,
+                           earlier_run="refuse")
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+def test_an_unknown_earlier_run_choice_is_a_one_line_error(tmp_path):
+    with pytest.raises(ValueError, match="earlier_run must be 'move' or 'refuse', got 'replace'"):
+        training.train_gan(compiled_gan(), tiny_dataset(), epochs=1, out_dir=tmp_path, earlier_run="replace")
+
+
+def test_resume_on_an_empty_folder_says_it_starts_fresh(tmp_path, capsys):
+    history = training.train_gan(compiled_gan(), tiny_dataset(), epochs=1, out_dir=tmp_path / "new",
+                                 resume=True, verbose=0)
+    assert f"no earlier run in {tmp_path / 'new'}: starting fresh" in capsys.readouterr().out
+    assert len(history.history["d_loss"]) == 1
+
+
+def test_resume_with_nothing_left_to_train_says_so_and_leaves_the_run_alone(tmp_path, capsys):
+    training.train_gan(compiled_gan(), tiny_dataset(), epochs=2, out_dir=tmp_path, verbose=0)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    history = training.train_gan(compiled_gan(), tiny_dataset(), epochs=2, out_dir=tmp_path, resume=True,
+                                 verbose=0)
+    assert f"{tmp_path} already holds 2 epochs: nothing to train" in capsys.readouterr().out
+    assert history.history == {}
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+def test_resume_without_a_checkpoint_moves_the_other_run_files_aside(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "metrics.json").write_text("{}")
+    training.train_gan(compiled_gan(), tiny_dataset(), epochs=1, out_dir=out, resume=True, verbose=0)
+    [previous] = tmp_path.glob("run.previous-*")
+    assert (previous / "metrics.json").read_text() == "{}"
+    assert "no checkpoint to resume" in capsys.readouterr().out
+
+
+def test_fitting_through_train_gan_raises_no_shuffle_warning(tmp_path):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        training.train_gan(compiled_gan(), tiny_dataset(), epochs=1, out_dir=tmp_path, verbose=0)
+    assert [str(w.message) for w in caught if "shuffle" in str(w.message)] == []
 
 
 class InterruptAtEpoch(keras.callbacks.Callback):

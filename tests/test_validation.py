@@ -1,4 +1,4 @@
-"""Tests for gan_lab.validation: the nbval settings and the notebook re-runner."""
+"""Tests for gan_lab.authoring.validation: the nbval settings and the notebook re-runner."""
 
 import re
 import subprocess
@@ -9,7 +9,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from nbval.plugin import get_sanitize_patterns
 
-from gan_lab import validation
+from gan_lab.authoring import validation
 
 
 def sanitise(text):

@@ -8,14 +8,15 @@ import sys
 import threading
 from pathlib import Path
 
+from gan_lab.authoring.release import closed_module
+from gan_lab.course_config import CourseConfigError, find_solutions
 from gan_lab.grading import CELL_TIMEOUT_S
 from gan_lab.grading import sandbox as sandboxes
 from gan_lab.grading.gradebook import STATUSES, summary_table, write_feedback, write_gradebook
 from gan_lab.grading.notebook import exercises_of
 from gan_lab.grading.run import Grader, GradingSettings, progress_line
 from gan_lab.grading.submissions import find_submissions
-from gan_lab.notebook_io import NotebookError, grade_ids, keep_previous, read_notebook
-from gan_lab.reference import find_solutions, writable_folder
+from gan_lab.notebook_io import NotebookError, grade_ids, keep_previous, read_notebook, writable_folder
 
 
 class GradingError(Exception):
@@ -42,6 +43,16 @@ def _other_labs(solutions, lab_path):
             except NotebookError:
                 continue
     return labs
+
+
+def _earlier_labs_cell(solutions, lab_path):
+    """A first cell handing the kernel the code of every earlier lab, which later labs run."""
+    lines = ["from gan_lab.earlier_labs import provide"]
+    for path in sorted(solutions.glob("lab*.ipynb")):
+        if path.stem < lab_path.stem:
+            lab = path.stem.split("_")[0]
+            lines.append(f"provide({lab!r}, {closed_module(path)!r}, {f'{path.stem} (reference)'!r})")
+    return "\n".join(lines) if len(lines) > 1 else ""
 
 
 def _home_seed(folder):
@@ -98,7 +109,8 @@ def grade_lab(submissions, lab, out="grades", jobs=1, cell_timeout=CELL_TIMEOUT_
         if any(out_path == path or path in out_path.parents for path in inputs):
             raise GradingError(f"--out {out} is inside the submissions: pick a folder outside them")
         writable_folder(out_path)
-    except (OSError, GradingError, NotebookError) as error:
+        earlier = _earlier_labs_cell(solutions, lab_path)
+    except (OSError, GradingError, NotebookError, CourseConfigError) as error:
         raise GradingError(str(error)) from None
     if not found:
         raise GradingError("no submissions found in the paths given")
@@ -107,7 +119,7 @@ def grade_lab(submissions, lab, out="grades", jobs=1, cell_timeout=CELL_TIMEOUT_
     try:
         seed = _prepare_sandbox(scratch, private) if sandbox else ""
         settings = GradingSettings(reference, _other_labs(solutions, lab_path), private, cell_timeout, sandbox,
-                                   seed=seed)
+                                   seed=seed, earlier=earlier)
         grader, lock, done = Grader(settings), threading.Lock(), []
 
         def progress(result):

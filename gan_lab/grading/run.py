@@ -41,6 +41,7 @@ class GradingSettings:
     sandbox: bool = True
     limits: sandboxes.Limits = field(default_factory=sandboxes.Limits)
     seed: str = ""  # files copied into each sandbox's home (matplotlib's font cache)
+    earlier: str = ""  # a cell handing the kernel the earlier labs' code (gan_lab.earlier_labs.provide)
 
 
 def _guard_cell(workdir, private):
@@ -126,6 +127,7 @@ class Grader:
                 others = [other for other in folders if other != folder]
                 first = _guard_cell(folder / "work", [*settings.private, *others, folder / "notebook",
                                                       *(root / name for name in ("results.json", "pytest.log", "tmp"))])
+            first = "\n".join(part for part in (first, settings.earlier) if part)
             notebooks.append(grading_notebook(settings.reference, job.answers.sources, first))
             (folder / "notebook" / "grading.ipynb").write_text(notebook_text(notebooks[-1]), encoding="utf-8")
         return folders, notebooks, sandboxes_by_folder
@@ -137,7 +139,7 @@ class Grader:
         (root / "sandboxes.json").write_text(json.dumps(sandboxes_by_folder), encoding="utf-8")
         results = root / "results.json"
         command = [sys.executable, "-m", "pytest", "-c", str(root / "pytest.ini"), "--rootdir", str(root),
-                   "-p", "no:cacheprovider", "-p", "gan_lab.grading.plugin", "-p", "gan_lab.validation",
+                   "-p", "no:cacheprovider", "-p", "gan_lab.grading.plugin", "-p", "gan_lab.authoring.validation",
                    "--nbval", "--nbval-current-env", f"--nbval-cell-timeout={timeout}",
                    f"--gan-lab-results={results}", "-q", "--tb=no", "-W", "ignore",
                    *([f"--gan-lab-sandboxes={root / 'sandboxes.json'}"] if sandboxes_by_folder else []),

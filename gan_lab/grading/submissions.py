@@ -1,8 +1,8 @@
 """Student submissions for `gan-lab grade`: find them, read them, match their answers to the lab.
 
 Each SUBMISSION argument is one student's notebook file (id: the file name) or folder (id: the
-folder name). A folder holding several notebooks at its top level is taken as a class folder: each
-notebook in it, and each sub-folder, is one student. Nothing here writes anything, and nothing
+folder name). A folder holding several notebooks at its top level, or the collected.csv of
+`gan-lab collect`, is taken as a class folder: each notebook in it, and each sub-folder, is one student. Nothing here writes anything, and nothing
 follows a symbolic link: a linked notebook is refused with a note (it could point at the solution),
 and linked folders are not entered.
 """
@@ -17,7 +17,9 @@ from pathlib import Path
 
 from gan_lab import notebook_io
 from gan_lab.notebook_io import NotebookError, answer_cells, graded_cells, nbgrader, parse_notebook
-from gan_lab.notebooks import python_syntax_error, student_source
+from gan_lab.authoring.student_version import python_syntax_error, student_source
+
+COLLECTED = "collected.csv"  # written by `gan-lab collect` at the top of the class folder it makes
 
 
 @dataclass
@@ -107,6 +109,12 @@ def _class_folder(folder, lab_file):
     return students
 
 
+def _is_class(folder):
+    """A folder with several notebooks at its top level, or one `gan-lab collect` wrote, holds a class."""
+    notebooks = [entry for entry in _entries(folder) if _is_notebook(entry)]
+    return len(notebooks) > 1 or (Path(folder) / COLLECTED).is_file()
+
+
 def find_submissions(paths, lab_file):
     """Expand SUBMISSION arguments into Submissions with unique student ids, in argument order."""
     found = []
@@ -117,7 +125,7 @@ def find_submissions(paths, lab_file):
             found.append(Submission(path.stem, path))
         elif not path.is_dir():
             raise FileNotFoundError(f"{path}: no such file or folder; pass notebooks or folders of them")
-        elif len([entry for entry in _entries(path) if _is_notebook(entry)]) > 1:
+        elif _is_class(path):
             found.extend(_class_folder(path, lab_file))
         else:
             found.append(_one_student(path, lab_file))

@@ -6,58 +6,33 @@ with the lab's settings, plus `BATCH_SIZE` and `K`. Executing those cells gives 
 notebook runs, so the command and the lab can never drift apart.
 """
 
-from pathlib import Path
-
 import nbformat
 
-REFERENCE_TAG = "reference"
+from gan_lab.course_config import find_solutions
+from gan_lab.earlier_labs import REFERENCE_TAG, labs_folder, reference_cells
+from gan_lab.notebook_io import writable_folder
+
 NOTEBOOKS = {"mlp": "lab03_gan.ipynb", "dcgan": "lab04_dcgan.ipynb"}
-KIT_SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
-
-
-def find_solutions(explicit=None):
-    """Return the solutions folder: `explicit`, else ./solutions, else the kit's own."""
-    candidates = [Path(explicit)] if explicit else [Path("solutions"), KIT_SOLUTIONS]
-    for folder in candidates:
-        if folder.is_dir():
-            return folder
-    raise FileNotFoundError(
-        f"no solutions folder at {candidates[0]}: run from the kit's root or pass --solutions DIR"
-    )
 
 
 def load_reference(model, solutions=None):
     """Execute the `reference` cells of the model's solution notebook and return their namespace."""
     if model not in NOTEBOOKS:
         raise ValueError(f"unknown model {model!r}: choose one of {', '.join(NOTEBOOKS)}")
-    path = find_solutions(solutions) / NOTEBOOKS[model]
+    folder = find_solutions(solutions)
+    path = folder / NOTEBOOKS[model]
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: restore it from version control")
-    notebook = nbformat.read(path, as_version=4)
-    cells = [cell for cell in notebook.cells
-             if cell.cell_type == "code" and REFERENCE_TAG in cell.metadata.get("tags", [])]
+    cells = reference_cells(nbformat.read(path, as_version=4))
     if not cells:
         raise ValueError(f"{path} has no cells tagged {REFERENCE_TAG!r}")
     namespace = {"__name__": f"gan_lab_reference_{model}"}
-    for cell in cells:
-        exec(compile(cell.source, f"{path} (reference cell {cell.get('id', '?')})", "exec"), namespace)
+    with labs_folder(folder):  # the earlier labs it builds on are the solutions beside it
+        exec(compile("\n\n".join(cells), f"{path} (reference cells)", "exec"), namespace)
     missing = [name for name in ("make_gan", "BATCH_SIZE", "K") if name not in namespace]
     if missing:
         raise ValueError(f"{path}: the reference cells do not define {', '.join(missing)}")
     return namespace
-
-
-def writable_folder(path):
-    """Create `path` if needed and prove it is writable, or fail with a one-line error."""
-    path = Path(path)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".gan-lab-write-test"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as error:
-        raise PermissionError(f"cannot write to {path} ({error.strerror}): pick another --out") from None
-    return path
 
 
 def train_reference(model, epochs, out_dir, resume=False, seed=0, solutions=None,
@@ -83,10 +58,12 @@ def train_reference(model, epochs, out_dir, resume=False, seed=0, solutions=None
                                 limit=fast_or_full(2048, None), seed=seed)
         timer = EpochTimer()
         history = train_gan(gan, dataset, epochs, out_dir, resume=resume, callbacks=[timer],
-                            verbose=1, show=False)
-        if history.history:
-            loss_curves(history).savefig(out_dir / "losses.png", dpi=80)
-            plt.close("all")
+                            verbose=1, show=False, earlier_run="refuse")
+        if not history.history:  # resumed with nothing left to train: leave the run as it is
+            raise ValueError(f"{out_dir} already holds {epochs} or more epochs: nothing to train; "
+                             "pass a larger --epochs")
+        loss_curves(history).savefig(out_dir / "losses.png", dpi=80)
+        plt.close("all")
         count = fast_or_full(1000, 10000)
         images = gan.generator.predict(fixed_noise(count, gan.latent_dim, seed + 1), verbose=0)
         metrics = {"model": model, "mixed_precision": mixed_precision,

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from gan_lab.notebook_io import notebook_text, read_notebook, stamped_path, write_atomically
-from gan_lab.notebooks import LabToolError, cells_digest, student_version
+from gan_lab.authoring.student_version import LabToolError, cells_digest, student_version
 
 
 def has_student_work(lab_text):

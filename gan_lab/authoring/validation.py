@@ -33,7 +33,7 @@ def validate(paths, extra_args=()):
     """Run nbval over `paths` with the kit's settings in a fresh pytest process; return its exit code."""
     command = [
         sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env",
-        f"--nbval-cell-timeout={CELL_TIMEOUT_S}", "-p", "gan_lab.validation",
+        f"--nbval-cell-timeout={CELL_TIMEOUT_S}", "-p", "gan_lab.authoring.validation",
         "-p", "no:cacheprovider", "-o", "addopts=", *extra_args, *map(str, paths),
     ]
     return subprocess.call(command, env={**os.environ, "GAN_LAB_FAST": os.environ.get("GAN_LAB_FAST", "1")})

@@ -1,9 +1,9 @@
-"""The ring of Gaussians and its mode-coverage measure (gan_lab.toy)."""
+"""The ring of Gaussians and its mode-coverage measure (gan_lab.ring)."""
 
 import numpy as np
 import pytest
 
-from gan_lab.toy import MODES, RADIUS, STD, mode_coverage, ring_centers, ring_dataset, sample_ring
+from gan_lab.ring import MODES, RADIUS, STD, mode_coverage, ring_centers, ring_dataset, sample_ring
 
 
 def test_ring_centers_lie_evenly_on_the_circle():

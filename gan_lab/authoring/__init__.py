@@ -1,0 +1,1 @@
+"""Authoring: solution notebooks to student labs and the hand-out, validation, reference GANs."""
