@@ -5,7 +5,8 @@ each epoch, the elapsed training time, seconds per epoch, MNIST score, Frechet d
 smallest and largest class share of 10,000 samples (evaluation time is not counted).
 
 `speed_run` times the kit's harness (`fit` with the lab's `train_step`) against a plain two-tape
-`tf.function` loop on the same models and batches, and prints the ratio (target: <= 1.1).
+`tf.function` loop on the same models and batches, and prints the ratio (target: <= 1.1);
+`compare_speed` is its timing part, for any harness and batches (bench_cgan.py times `train_gan`).
 
 bench_mlp_gan.py and bench_dcgan.py run them for the Lab03 and Lab04 references.
 """
@@ -22,7 +23,7 @@ import tensorflow as tf
 from gan_lab.data import mnist_dataset
 from gan_lab.metrics import evaluate_images
 from gan_lab.authoring.reference import load_reference
-from gan_lab.training import fixed_noise
+from gan_lab.training import fixed_noise, is_conditional
 
 SHARE_RANGE = (0.05, 0.15)
 
@@ -61,24 +62,36 @@ def quality_run(reference, minutes, seed, score_target):
 
 
 def plain_step_function(gan, reference):
-    """A plain two-tape tf.function step on the GAN's networks, with its own optimizers."""
+    """A plain two-tape tf.function step on the GAN's networks with its own optimizers (cGAN: real, labels)."""
     generator, discriminator, latent_dim = gan.generator, gan.discriminator, gan.latent_dim
     # Same optimizer settings as the lab's, but fresh optimizers bound to these variables.
     d_optimizer = gan.d_optimizer.__class__.from_config(gan.d_optimizer.get_config())
     g_optimizer = gan.g_optimizer.__class__.from_config(gan.g_optimizer.get_config())
-    d_loss_fn, g_loss_fn = reference["discriminator_loss"], reference["generator_loss"]
+    # The notebooks' losses: AutoGraph cannot read their source (it would warn), and they need no conversion.
+    d_loss_fn, g_loss_fn = (tf.autograph.experimental.do_not_convert(reference[name])
+                            for name in ("discriminator_loss", "generator_loss"))
+    conditional = is_conditional(gan)
+
+    def fakes(batch):
+        noise = tf.random.normal((batch, latent_dim))
+        if not conditional:
+            return generator(noise, training=True), None
+        labels = tf.random.uniform((batch,), 0, gan.num_classes, dtype=tf.int32)
+        return generator([noise, labels], training=True), labels
+
+    def judge(images, labels):
+        return discriminator(images if labels is None else [images, labels], training=True)
 
     @tf.function
-    def step(real):
+    def step(real, real_labels=None):
         batch = tf.shape(real)[0]
         with tf.GradientTape() as tape:
-            fake = generator(tf.random.normal((batch, latent_dim)), training=True)
-            d_loss = d_loss_fn(discriminator(real, training=True), discriminator(fake, training=True))
+            fake, fake_labels = fakes(batch)
+            d_loss = d_loss_fn(judge(real, real_labels), judge(fake, fake_labels))
         d_vars = discriminator.trainable_variables
         d_optimizer.apply(tape.gradient(d_loss, d_vars), d_vars)
         with tf.GradientTape() as tape:
-            fake = generator(tf.random.normal((batch, latent_dim)), training=True)
-            g_loss = g_loss_fn(discriminator(fake, training=True))
+            g_loss = g_loss_fn(judge(*fakes(batch)))
         g_vars = generator.trainable_variables
         g_optimizer.apply(tape.gradient(g_loss, g_vars), g_vars)
         return d_loss, g_loss
@@ -88,8 +101,8 @@ def plain_step_function(gan, reference):
 
 def time_plain(step, batches):
     start = time.perf_counter()
-    for real in batches:
-        losses = step(real)
+    for batch in batches:
+        losses = step(*batch) if isinstance(batch, tuple) else step(batch)
     float(losses[0])  # wait for the last step to finish
     return time.perf_counter() - start
 
@@ -102,24 +115,41 @@ def time_harness(gan, batches):
 
 def speed_run(reference, steps, seed, repeats=7):
     """Seconds per step for the harness and the plain loop, timed in interleaved repeats."""
+    gan = timing_gan(reference, seed)
+    batch_size = reference["BATCH_SIZE"]
+    batches = cached_batches(mnist_dataset(batch_size, seed=seed), steps)
+    compare_speed(lambda: time_harness(gan, batches), plain_step_function(gan, reference), batches,
+                  steps, batch_size, repeats, "harness (fit + train_step)")
+
+
+def timing_gan(reference, seed):
+    """A fresh reference GAN for timing, with k=1 so that both loops do the same work per batch."""
     keras.utils.set_random_seed(seed)
     gan = reference["make_gan"](seed=seed)
-    batch_size = reference["BATCH_SIZE"]
     if reference["K"] != 1:
         print(f"note: the lab uses K={reference['K']}; both loops are timed with k=1")
         gan.k = 1
-    batches = mnist_dataset(batch_size, seed=seed).take(steps).cache()
-    list(batches)  # fill the cache so both loops read the same batches from memory
-    plain = plain_step_function(gan, reference)
+    return gan
+
+
+def cached_batches(dataset, steps):
+    """The first `steps` batches of `dataset`, held in memory so every timed loop reads the same ones."""
+    batches = dataset.take(steps).cache()
+    list(batches)  # fill the cache
+    return batches
+
+
+def compare_speed(run_harness, plain, batches, steps, batch_size, repeats, harness_label):
+    """Time run_harness() (one pass over `batches`) against the plain step over them; print the ratio."""
     time_plain(plain, batches)  # trace and warm up both before timing
-    time_harness(gan, batches)
+    run_harness()
     harness_times, plain_times = [], []
     for _ in range(repeats):
-        harness_times.append(time_harness(gan, batches) / steps)
+        harness_times.append(run_harness() / steps)
         plain_times.append(time_plain(plain, batches) / steps)
     # Step times on small CPUs jump between speed levels for reasons outside the code, so the
     # best repeat (timeit's convention) measures the code; the median is shown beside it.
-    for label, times in (("harness (fit + train_step)", harness_times), ("plain two-tape tf.function", plain_times)):
+    for label, times in ((harness_label, harness_times), ("plain two-tape tf.function", plain_times)):
         print(f"  {label}: best {1000 * min(times):.1f} ms/step, median {1000 * statistics.median(times):.1f} "
               f"ms/step, {batch_size / min(times):.0f} real images/s")
     print(f"batch {batch_size}, {steps} steps x {repeats} interleaved repeats")
@@ -138,11 +168,16 @@ def benchmark_parser(description, default_minutes):
     return parser
 
 
+def print_environment():
+    """Print the TensorFlow and Keras versions and the devices the figures were measured on."""
+    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
+          f"devices: {[d.device_type for d in tf.config.list_physical_devices()]}")
+
+
 def run_benchmark(model, args, score_target):
     """Run the quality and speed parts for one reference GAN; return the reference namespace."""
     reference = load_reference(model)
-    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
-          f"devices: {[d.device_type for d in tf.config.list_physical_devices()]}")
+    print_environment()
     if not args.skip_quality:
         quality_run(reference, args.minutes, args.seed, score_target)
     speed_run(reference, args.timing_steps, args.seed)

@@ -3,6 +3,7 @@
 import os
 import re
 import sys
+from contextlib import contextmanager
 
 # Set before Keras is first imported; an explicit choice by the user always wins.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -47,12 +48,11 @@ def _without_start_up_notices(text):
     return "".join(line for line in text.splitlines(keepends=True) if not _START_UP_NOTICES.search(line))
 
 
-def _import_tensorflow_quietly():
-    """Import TensorFlow and probe its devices with the start-up notices kept out of stderr.
-
-    The C++ libraries write to file descriptor 2, which a kernel shows in red under the cell: it is
-    pointed at a temporary file meanwhile, and every other line it received is written to stderr.
-    """
+@contextmanager
+def filtered_stderr(keep):
+    """Point file descriptor 2 at a temporary file during the block, then write `keep(text)` of it to stderr."""
+    # C++ libraries such as TensorFlow write to file descriptor 2, not to sys.stderr, and a kernel
+    # shows it in red under the cell: only a redirection at the descriptor keeps their lines back.
     import tempfile
 
     sys.stderr.flush()
@@ -60,19 +60,27 @@ def _import_tensorflow_quietly():
         saved = os.dup(2)
         os.dup2(captured.fileno(), 2)
         try:
+            yield
+        finally:
+            sys.stderr.flush()  # Python's own lines of the block go through the filter too
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = keep(captured.read().decode("utf-8", "replace"))
+            if kept:
+                sys.stderr.write(kept)
+                sys.stderr.flush()
+
+
+def _import_tensorflow_quietly():
+    """Import TensorFlow and probe its devices with the start-up notices kept out of stderr."""
+    with filtered_stderr(_without_start_up_notices):
+        try:
             import tensorflow
 
             tensorflow.config.list_physical_devices()  # the GPU probe (cuInit) logs now, not in a later cell
         except Exception:  # a broken TensorFlow: the notebook's own `import keras` shows the traceback
             pass
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-        captured.seek(0)
-        kept = _without_start_up_notices(captured.read().decode("utf-8", "replace"))
-    if kept:
-        sys.stderr.write(kept)
-        sys.stderr.flush()
 
 
 def quiet_tensorflow_start():

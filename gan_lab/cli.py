@@ -70,14 +70,14 @@ def cmd_release(args):
 
 def cmd_execute(args):
     """Re-run notebooks and store their outputs in place (fast mode unless --full)."""
-    from gan_lab.authoring.validation import execute_in_place
+    from gan_lab.authoring.validation import CELL_TIMEOUT_S, execute_in_place
 
     os.environ["GAN_LAB_FAST"] = "0" if args.full else os.environ.get("GAN_LAB_FAST", "1")
     for path in args.notebooks:
         if not Path(path).is_file() or Path(path).suffix != ".ipynb":
             raise SystemExit(f"gan-lab execute: {path} is not a notebook file")
         try:
-            execute_in_place(path)
+            execute_in_place(path, timeout=None if args.full else CELL_TIMEOUT_S)  # full mode trains for long
         except RuntimeError as error:
             raise SystemExit(f"gan-lab execute: {error}") from None
         print(f"{path}: outputs stored")
@@ -121,6 +121,10 @@ def cmd_train(args):
     histogram = " ".join(f"{100 * share:.0f}%" for share in metrics["class_histogram"])
     print(f"MNIST score {metrics['mnist_score']:.2f}, Frechet distance "
           f"{metrics['frechet_distance']:.2f}, classes 0-9: {histogram}")
+    if "conditional_accuracy" in metrics:
+        per_digit = " ".join(f"{100 * share:.0f}%" for share in metrics["per_class_accuracy"])
+        print(f"conditional accuracy {100 * metrics['conditional_accuracy']:.1f}% (classified as the digit "
+              f"asked for), digits 0-9: {per_digit}")
     print(f"samples, GIF, losses.png, checkpoint/ and metrics.json are in {args.out}")
     return 0
 
@@ -196,8 +200,8 @@ def build_parser():
     train = commands.add_parser("train", help="train a reference GAN on MNIST (headless check)",
                                 description="Train a reference GAN on MNIST and write samples, "
                                 "a GIF, a loss plot, checkpoints and metrics.json to --out.")
-    train.add_argument("--model", choices=["mlp", "dcgan"], default="mlp",
-                       help="which reference GAN: mlp (Lab03) or dcgan (Lab04)")
+    train.add_argument("--model", choices=["mlp", "dcgan", "cgan"], default="mlp",
+                       help="which reference GAN: mlp (Lab03), dcgan (Lab04) or cgan (Lab06, conditional)")
     train.add_argument("--epochs", type=_positive_int, default=30, help="epochs in all (default 30)")
     train.add_argument("--out", required=True,
                        help="output folder (created if needed); one that holds an earlier run needs --resume")

@@ -81,28 +81,32 @@ def scale_images(images):
     return images[..., tf.newaxis] if images.shape.rank == 3 else images
 
 
-def mnist_dataset(batch_size, limit=None, seed=None):
+def mnist_dataset(batch_size, limit=None, seed=None, labels=False):
     """A shuffled, batched, prefetched tf.data.Dataset of MNIST training images in [-1, 1].
 
-    Each element is a float32 batch of shape (batch_size, 28, 28, 1); the last partial batch is
-    dropped so every step sees the same shape. `limit` keeps the first `limit` training images.
+    Each element is a float32 batch of shape (batch_size, 28, 28, 1), or with labels=True a pair
+    (that batch, its int32 digit labels of shape (batch_size,)), shuffled together. The last partial
+    batch is dropped so every step sees the same shape. `limit` keeps the first `limit` training images.
     """
     batch_size = _positive_int(batch_size, "batch_size")
-    (images, _), _ = load_mnist()
+    (images, digits), _ = load_mnist()
     if limit is not None:
-        images = images[: _positive_int(limit, "limit")]
-    return training_batches(images, batch_size, seed, "available")
+        limit = _positive_int(limit, "limit")
+        images, digits = images[:limit], digits[:limit]
+    return training_batches(images, batch_size, seed, "available",
+                            labels=digits.astype(np.int32) if labels else None)
 
 
-def training_batches(images, batch_size, seed=None, where="available"):
-    """Shuffle uint8 images each epoch, batch them (full batches only), scale to [-1, 1], prefetch."""
+def training_batches(images, batch_size, seed=None, where="available", labels=None):
+    """Shuffle uint8 images (and labels) each epoch, batch them (full batches only), scale to [-1, 1], prefetch."""
     import tensorflow as tf
 
     if batch_size > len(images):
         raise ValueError(f"batch_size {batch_size} is larger than the {len(images)} images {where}")
-    dataset = tf.data.Dataset.from_tensor_slices(images)
+    dataset = tf.data.Dataset.from_tensor_slices(images if labels is None else (images, labels))
     dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size, drop_remainder=True).map(scale_images)
+    dataset = dataset.batch(batch_size, drop_remainder=True)
+    dataset = dataset.map(scale_images if labels is None else lambda x, y: (scale_images(x), y))
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 

@@ -3,7 +3,8 @@
 Images may be float in [-1, 1] (what a tanh generator makes) or uint8 pixels in [0, 255] (what
 `gan_lab.data.load_mnist` returns), shaped (n, 28, 28) or (n, 28, 28, 1). The reference sample
 count is 10,000 images: the Frechet distance (and, more mildly, the score) depends on the number of
-images, so compare only figures computed from the same count.
+images, so compare only figures computed from the same count. A conditional generator's samples
+are also scored by how often the classifier sees the digit that was asked for (`evaluate_conditional`).
 """
 
 from functools import lru_cache
@@ -202,12 +203,58 @@ def frechet_distance_to_mnist(images):
     return _distance_from_features(classifier_features(images))
 
 
-def evaluate_images(images):
-    """Return score, distance to MNIST and class histogram as a JSON-ready dict (use 10,000 images)."""
-    probabilities, features = _probabilities_and_features(images)
+def _report(probabilities, features):
     return {
         "mnist_score": _score_from_probabilities(probabilities),
         "frechet_distance": _distance_from_features(features),
         "class_histogram": [float(fraction) for fraction in _histogram_from_probabilities(probabilities)],
         "n_images": int(len(probabilities)),
+    }
+
+
+def evaluate_images(images):
+    """Return score, distance to MNIST and class histogram as a JSON-ready dict (use 10,000 images)."""
+    return _report(*_probabilities_and_features(images))
+
+
+def _as_labels(labels, count):
+    array = np.asarray(labels)
+    if array.shape != (count,) or not np.issubdtype(array.dtype, np.integer):
+        raise ValueError(f"labels must be {count} integer class ids, one per image, got shape {array.shape} "
+                         f"of {array.dtype}")
+    if not 0 <= array.min() <= array.max() < NUM_CLASSES:
+        raise ValueError(f"labels must lie in 0..{NUM_CLASSES - 1}, got values in [{array.min()}, {array.max()}]")
+    return array
+
+
+def conditional_accuracy(images, asked_labels):
+    """The share (0 to 1) of images that the shipped classifier labels as the digit asked for."""
+    probabilities = class_probabilities(images)
+    asked = _as_labels(asked_labels, len(probabilities))
+    return float(np.mean(probabilities.argmax(axis=1) == asked))
+
+
+def conditional_samples(generator, latent_dim, per_class=1000, seed=1, num_classes=NUM_CLASSES,
+                        batch_size=500):
+    """per_class images of each digit from generator([noise, labels]) on fixed noise: (images, asked labels)."""
+    from gan_lab.training import fixed_noise
+
+    if isinstance(per_class, bool) or not isinstance(per_class, (int, np.integer)) or per_class < 1:
+        raise ValueError(f"per_class must be a positive integer, got {per_class!r}")
+    labels = np.repeat(np.arange(num_classes, dtype=np.int32), per_class)
+    noise = fixed_noise(len(labels), latent_dim, seed)
+    batches = [generator([noise[start:start + batch_size], labels[start:start + batch_size]], training=False)
+               for start in range(0, len(labels), batch_size)]
+    return np.concatenate([np.asarray(batch) for batch in batches]), labels
+
+
+def evaluate_conditional(generator, latent_dim, per_class=1000, seed=1, num_classes=NUM_CLASSES):
+    """Score a conditional generator's samples: accuracy overall and per digit, plus evaluate_images' figures."""
+    images, asked = conditional_samples(generator, latent_dim, per_class, seed, num_classes)
+    probabilities, features = _probabilities_and_features(images)
+    correct = probabilities.argmax(axis=1) == asked
+    return {
+        "conditional_accuracy": float(correct.mean()),
+        "per_class_accuracy": [float(correct[asked == digit].mean()) for digit in range(num_classes)],
+        **_report(probabilities, features),
     }

@@ -2,6 +2,8 @@
 
 Nothing here is a lab exercise: the training step itself (a `keras.Model` subclass with
 `generator`, `discriminator`, `latent_dim`, `d_optimizer` and `g_optimizer`) is the student's.
+A conditional GAN also has `num_classes`: its networks take [noise, labels] and [images, labels],
+and its dataset yields (images, labels) pairs.
 """
 
 import json
@@ -40,8 +42,24 @@ def _caption(epoch, logs):
     return f"epoch {epoch}" + (": " + ", ".join(parts) if parts else "")
 
 
+def is_conditional(gan):
+    """True for a conditional GAN: one with `num_classes`, whose networks also take the labels."""
+    return getattr(gan, "num_classes", None) is not None
+
+
+def grid_inputs(gan, count=64, seed=0):
+    """Generator input and width of a sample grid: `count` noise vectors 8 a row, or a row per digit."""
+    # Conditional: every row uses the same 10 noise vectors, so a column shows one vector as each digit.
+    if not is_conditional(gan):
+        return fixed_noise(count, gan.latent_dim, seed), 8
+    columns, rows = 10, gan.num_classes
+    noise = np.tile(fixed_noise(columns, gan.latent_dim, seed), (rows, 1))
+    labels = np.repeat(np.arange(rows, dtype="int32"), columns)
+    return [noise, labels], columns
+
+
 class SampleGrid(keras.callbacks.Callback):
-    """Each epoch, draw an 8x8 grid from fixed noise, show it in place, save it; a GIF at the end."""
+    """Each epoch, draw a grid from fixed noise (8x8, or a row per digit), show it, save it; a GIF at the end."""
 
     def __init__(self, out_dir=None, count=64, seed=0, show=None):
         super().__init__()
@@ -51,9 +69,8 @@ class SampleGrid(keras.callbacks.Callback):
         self._display = None
 
     def on_epoch_end(self, epoch, logs=None):
-        gan = self.model
-        noise = fixed_noise(self.count, gan.latent_dim, self.seed)
-        figure = image_grid(gan.generator(noise, training=False), ncols=8,
+        inputs, ncols = grid_inputs(self.model, self.count, self.seed)
+        figure = image_grid(self.model.generator(inputs, training=False), ncols=ncols,
                             title=_caption(epoch + 1, logs or {}))
         if self.out_dir:
             (self.out_dir / SAMPLES).mkdir(parents=True, exist_ok=True)
@@ -161,13 +178,24 @@ def _restore_optimizer(optimizer, variables, arrays, prefix, directory):
         variable.assign(value)
 
 
+def _build_networks(gan, image_shape):
+    """Call both networks once so that their weights exist before they are loaded."""
+    noise, images = np.zeros((1, gan.latent_dim), "float32"), np.zeros((1, *image_shape), "float32")
+    if is_conditional(gan):
+        labels = np.zeros((1,), "int32")
+        gan.generator([noise, labels])
+        gan.discriminator([images, labels])
+    else:
+        gan.generator(noise)
+        gan.discriminator(images)
+
+
 def restore_training_state(gan, directory, image_shape):
     """Load a state written by save_training_state into `gan`; return the epoch it was saved at."""
     directory = Path(directory)
     try:
         epoch = json.loads((directory / "state.json").read_text())["epoch"]
-        gan.generator(np.zeros((1, gan.latent_dim), "float32"))
-        gan.discriminator(np.zeros((1, *image_shape), "float32"))
+        _build_networks(gan, image_shape)
         gan.generator.load_weights(directory / "generator.weights.h5")
         gan.discriminator.load_weights(directory / "discriminator.weights.h5")
         with np.load(directory / "optimizers.npz") as arrays:
@@ -226,6 +254,12 @@ def _make_way(out_dir, resume, earlier_run):
           + (" (it had no checkpoint to resume); starting fresh" if resume else ""))
 
 
+def _image_shape(dataset):
+    spec = dataset.element_spec
+    images = spec[0] if isinstance(spec, tuple) else spec  # (images, labels) for a conditional GAN
+    return tuple(images.shape[1:])
+
+
 def train_gan(gan, dataset, epochs, out_dir, resume=False, callbacks=(), verbose="auto", show=None,
               minutes=None, earlier_run="move"):
     """Fit a compiled GAN with sample grids and per-epoch checkpoints in out_dir; Ctrl-C keeps them.
@@ -235,6 +269,7 @@ def train_gan(gan, dataset, epochs, out_dir, resume=False, callbacks=(), verbose
     notebooks whose cells are run again) moves it to a new folder beside out_dir and says where;
     earlier_run="refuse" raises FileExistsError instead.
     With `minutes`, training also stops after the epoch that uses up that time budget.
+    A conditional GAN (see the module's docstring) trains on a dataset of (images, labels) pairs.
     Returns the keras History (partial if interrupted, empty if there was nothing to train).
     """
     if earlier_run not in EARLIER_RUN_CHOICES:
@@ -250,8 +285,7 @@ def train_gan(gan, dataset, epochs, out_dir, resume=False, callbacks=(), verbose
     out_dir.mkdir(parents=True, exist_ok=True)
     initial_epoch = 0
     if saved is not None:
-        image_shape = tuple(dataset.element_spec.shape[1:])
-        initial_epoch = restore_training_state(gan, out_dir / CHECKPOINT, image_shape)
+        initial_epoch = restore_training_state(gan, out_dir / CHECKPOINT, _image_shape(dataset))
         print(f"resuming from {out_dir / CHECKPOINT} after epoch {initial_epoch}")
     history = keras.callbacks.History()
     sample_grid = SampleGrid(out_dir, show=show)

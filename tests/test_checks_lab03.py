@@ -2,13 +2,12 @@
 
 import gan_lab  # noqa: F401  (sets KERAS_BACKEND before Keras is imported)
 
-import random
-
 import keras
-import numpy as np
 import pytest
 import tensorflow as tf
-from check_helpers import failure, named
+from check_helpers import (
+    GANBase, assert_leaves_global_state, discriminator_loss, failure, generator_loss, named,
+)
 
 from gan_lab.checks import check_train_step
 
@@ -17,51 +16,14 @@ BCE = keras.losses.BinaryCrossentropy(from_logits=True)
 SUCCESS = "GAN.train_step: all 58 checks passed\n"
 
 
-def discriminator_loss(real_logits, fake_logits):
-    return ops.mean(ops.softplus(-real_logits)) + ops.mean(ops.softplus(fake_logits))
-
-
-def generator_loss(fake_logits, saturating=False):
-    if saturating:
-        return -ops.mean(ops.softplus(fake_logits))
-    return ops.mean(ops.softplus(-fake_logits))
-
-
-class Skeleton(keras.Model):
+class Skeleton(GANBase):
     """The part of the notebook's GAN that students are given; train_step is theirs to write."""
 
     def __init__(self, generator, discriminator, latent_dim=100, k=1, saturating=False, seed=None):
-        super().__init__()
-        self.generator = generator
-        self.discriminator = discriminator
-        self.latent_dim = latent_dim
-        self.k = k
+        super().__init__(generator, discriminator, latent_dim, k, seed)
         self.saturating = saturating
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.d_real_tracker = keras.metrics.Mean(name="d_real")
-        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
-
-    def compile(self, d_optimizer, g_optimizer, **kwargs):
-        super().compile(**kwargs)
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
-
-    @property
-    def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
-
-    def call(self, noise, training=False):
-        return self.generator(noise, training=training)
-
-    def train_step(self, real_images):
-        raise NotImplementedError()
 
     # Pieces the variants below share.
-    def noise(self, batch_size):
-        return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
-
     def d_update(self, real, noise):
         with tf.GradientTape() as tape:
             fake = self.generator(noise, training=True)
@@ -79,13 +41,6 @@ class Skeleton(keras.Model):
         grads = tape.gradient(g_loss, self.generator.trainable_variables)
         self.g_optimizer.apply(grads, self.generator.trainable_variables)
         return g_loss, fake_logits
-
-    def results(self, d_loss, g_loss, real_logits, fake_logits):
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.d_real_tracker.update_state(ops.mean(ops.sigmoid(real_logits)))
-        self.d_fake_tracker.update_state(ops.mean(ops.sigmoid(fake_logits)))
-        return {metric.name: metric.result() for metric in self.metrics}
 
 
 def gan(train_step):
@@ -213,11 +168,7 @@ def test_gan_with_saturating_default_passes():
 
 
 def test_check_leaves_random_state_and_eager_setting_as_they_were():
-    python_state, numpy_state = random.getstate(), np.random.get_state()
-    check_train_step(gan(_reference))
-    assert random.getstate() == python_state
-    assert all(np.array_equal(a, b) for a, b in zip(np.random.get_state(), numpy_state))
-    assert tf.config.functions_run_eagerly() is False
+    assert_leaves_global_state(check_train_step, gan(_reference))
 
 
 def test_check_restores_eager_setting_after_a_failure():

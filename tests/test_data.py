@@ -101,6 +101,27 @@ def test_mnist_dataset_shuffle_follows_the_seed(no_keras_cache):
     assert not np.array_equal(first_batch(3), first_batch(4))
 
 
+def test_mnist_dataset_with_labels_yields_each_image_with_its_own_label(no_keras_cache):
+    (x_train, y_train), _ = data.load_mnist()
+    label_of = {image.tobytes(): label for image, label in zip(x_train[:640], y_train[:640])}
+    batches = list(data.mnist_dataset(64, limit=640, seed=2, labels=True))
+    assert len(batches) == 10
+    for images, labels in batches:
+        assert images.shape == (64, 28, 28, 1) and images.dtype == np.float32
+        assert labels.shape == (64,) and labels.dtype == np.int32
+        pixels = np.rint((images.numpy()[..., 0] + 1.0) * 127.5).astype(np.uint8)
+        assert [label_of[image.tobytes()] for image in pixels] == labels.numpy().tolist()
+    seen = np.concatenate([labels.numpy() for _, labels in batches])
+    assert sorted(seen.tolist()) == sorted(y_train[:640].tolist())  # each image once per epoch
+    assert seen.tolist() != y_train[:640].tolist()  # and shuffled
+
+
+def test_mnist_dataset_with_labels_shuffles_the_images_as_without_them(no_keras_cache):
+    plain = next(iter(data.mnist_dataset(64, limit=640, seed=5))).numpy()
+    images, _ = next(iter(data.mnist_dataset(64, limit=640, seed=5, labels=True)))
+    np.testing.assert_array_equal(plain, images.numpy())
+
+
 @pytest.mark.parametrize("kwargs", [{"batch_size": 0}, {"batch_size": 2.5}, {"batch_size": 8, "limit": -1},
                                     {"batch_size": 100, "limit": 10}])
 def test_mnist_dataset_rejects_bad_arguments(kwargs, no_keras_cache):

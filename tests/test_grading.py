@@ -653,3 +653,19 @@ def test_a_grader_failure_on_one_submission_is_recorded_and_the_rest_are_graded(
                                jobs=2)
     assert [(r.student, r.status) for r in results] == [("odd", "grader_error"), ("gone", "no_notebook")]
     assert results[0].notes == ["the grader failed on this submission (KeyError: 'cells')"]
+
+
+@pytest.mark.parametrize("lab", ["lab02_discriminator", "lab06_conditional_gan"])
+def test_a_later_lab_gets_full_marks_on_the_earlier_labs_code_the_grader_provides(tmp_path, lab):
+    """Lab 02 runs Lab 01's code and Lab 06 Lab 02's: the grader hands it to the sandboxed kernel."""
+    path = write(tmp_path, "alice", submission(lab))
+    run = subprocess.run(
+        [sys.executable, "-m", "gan_lab", "grade", str(path), "--lab", lab.split("_")[0],
+         "--out", str(tmp_path / "grades"), "--solutions", str(SOLUTIONS)],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = list(csv.reader(io.StringIO((tmp_path / "grades" / "gradebook.csv").read_text())))
+    full = sum(cell.metadata["nbgrader"]["points"] for cell in reference(lab).cells
+               if cell.metadata.get("nbgrader", {}).get("grade"))
+    assert rows[1][0] == "alice" and rows[1][-3:-1] == [str(full), "graded"], rows

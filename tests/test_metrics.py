@@ -187,3 +187,97 @@ def test_corrupt_weights_are_rejected_by_checksum_with_a_one_line_error(classifi
     with pytest.raises(DataError) as error:
         metrics.mnist_score(np.zeros((2, 28, 28), dtype=np.uint8))
     assert_one_line_error_naming(error, weights, "corrupt")
+
+
+# ---------------------------------------------------------------- conditional generators
+
+
+def noise_index(noise, count):
+    """A repeatable index in range(count) for each noise vector (what a fake generator 'draws')."""
+    return (np.abs(np.asarray(noise)[:, 0]) * 1e6).astype(np.int64) % count
+
+
+class RealDigitsOfTheAskedClass:
+    """A perfect conditional 'generator': a real test digit of the asked class for each noise vector."""
+
+    def __init__(self, x_test, y_test):
+        self.pools = [as_tanh_range(x_test[y_test == digit])[..., np.newaxis] for digit in range(10)]
+        self.calls = []
+
+    def __call__(self, inputs, training=False):
+        noise, labels = inputs
+        self.calls.append((np.asarray(noise), np.asarray(labels), training))
+        picks = noise_index(noise, 800)
+        return np.stack([self.pools[label][pick] for label, pick in zip(np.asarray(labels), picks)])
+
+
+def labels_ignored(x_test):
+    """A 'generator' drawing real test digits from the noise alone, whatever digit is asked for."""
+    def generate(inputs, training=False):
+        return as_tanh_range(x_test[noise_index(inputs[0], len(x_test))])
+    return generate
+
+
+def test_conditional_accuracy_of_real_digits_with_their_labels_is_the_classifier_accuracy(
+        mnist, test_set_probabilities):
+    _, (x_test, y_test) = mnist
+    accuracy = metrics.conditional_accuracy(x_test, y_test)
+    assert accuracy == (test_set_probabilities.argmax(axis=1) == y_test).mean()
+    assert accuracy >= 0.99
+
+
+def test_conditional_accuracy_of_real_digits_with_shuffled_labels_is_chance(mnist):
+    _, (x_test, y_test) = mnist
+    shuffled = np.random.default_rng(0).permutation(y_test[:3000])
+    assert 0.07 < metrics.conditional_accuracy(x_test[:3000], shuffled) < 0.13
+
+
+@pytest.mark.parametrize("labels, problem", [(np.zeros(4, np.int32), "5 integer class ids"),
+                                             (np.zeros(5, np.float32), "integer class ids"),
+                                             (np.array([0, 1, 2, 3, 10]), r"0\.\.9")])
+def test_conditional_accuracy_rejects_bad_labels_in_one_line(mnist, labels, problem):
+    _, (x_test, _) = mnist
+    with pytest.raises(ValueError, match=problem) as error:
+        metrics.conditional_accuracy(x_test[:5], labels)
+    assert "\n" not in str(error.value)
+
+
+def test_evaluate_conditional_of_a_generator_drawing_the_asked_digits_is_near_perfect(mnist):
+    _, (x_test, y_test) = mnist
+    report = metrics.evaluate_conditional(RealDigitsOfTheAskedClass(x_test, y_test), latent_dim=8, per_class=200)
+    assert report["conditional_accuracy"] >= 0.98
+    assert len(report["per_class_accuracy"]) == 10 and min(report["per_class_accuracy"]) >= 0.95
+    np.testing.assert_allclose(report["class_histogram"], 0.1, atol=0.01)
+    assert report["mnist_score"] > 9.0 and report["n_images"] == 2000
+    assert json.loads(json.dumps(report)) == report
+
+
+def test_evaluate_conditional_of_a_generator_that_ignores_the_labels_is_chance(mnist):
+    _, (x_test, _) = mnist
+    report = metrics.evaluate_conditional(labels_ignored(x_test), latent_dim=8, per_class=200)
+    assert 0.06 < report["conditional_accuracy"] < 0.14
+    assert max(report["per_class_accuracy"]) < 0.25
+    assert report["mnist_score"] > 9.0  # good digits, just not the ones asked for
+
+
+def test_evaluate_conditional_asks_each_digit_per_class_times_with_fixed_noise_in_batches(mnist):
+    from gan_lab.training import fixed_noise
+
+    _, (x_test, y_test) = mnist
+    generator = RealDigitsOfTheAskedClass(x_test, y_test)
+    metrics.evaluate_conditional(generator, latent_dim=8, per_class=120, seed=3)
+    noise = np.concatenate([call[0] for call in generator.calls])
+    labels = np.concatenate([call[1] for call in generator.calls])
+    assert max(len(call[1]) for call in generator.calls) <= 500 and len(generator.calls) > 1
+    np.testing.assert_array_equal(noise, fixed_noise(1200, 8, seed=3))
+    assert labels.tolist() == [digit for digit in range(10) for _ in range(120)]
+    assert {call[2] for call in generator.calls} == {False}
+
+
+def test_evaluate_conditional_gives_the_figures_evaluate_images_gives_for_its_samples(mnist):
+    _, (x_test, y_test) = mnist
+    generator = RealDigitsOfTheAskedClass(x_test, y_test)
+    report = metrics.evaluate_conditional(generator, latent_dim=8, per_class=100)
+    images, asked = metrics.conditional_samples(generator, latent_dim=8, per_class=100)
+    assert {key: report[key] for key in metrics.evaluate_images(images)} == metrics.evaluate_images(images)
+    assert report["conditional_accuracy"] == metrics.conditional_accuracy(images, asked)

@@ -4,6 +4,7 @@ import json
 import os
 
 import nbformat
+import numpy as np
 import pytest
 
 from gan_lab.authoring import reference
@@ -28,8 +29,17 @@ def test_the_dcgan_reference_builds_the_lab04_networks_for_any_image_shape():
     assert slide.generator.output_shape == (None, 64, 64, 3)
 
 
+def test_the_cgan_reference_builds_a_conditional_gan_from_the_lab06_solution():
+    namespace = reference.load_reference("cgan")
+    gan = namespace["make_gan"](seed=0)
+    assert gan.num_classes == namespace["NUM_CLASSES"] == 10 and gan.latent_dim == namespace["LATENT_DIM"]
+    images = np.asarray(gan.generator([np.zeros((3, gan.latent_dim), "float32"), np.arange(3, dtype="int32")]))
+    assert images.shape == (3, 28, 28, 1)
+    assert gan.discriminator([images, np.arange(3, dtype="int32")]).shape == (3, 1)
+
+
 def test_an_unknown_model_is_rejected_with_the_choices():
-    with pytest.raises(ValueError, match="choose one of mlp, dcgan"):
+    with pytest.raises(ValueError, match="choose one of mlp, dcgan, cgan"):
         reference.load_reference("vae")
 
 
@@ -62,7 +72,23 @@ def test_train_command_writes_samples_gif_losses_checkpoint_and_metrics(tmp_path
     assert abs(sum(metrics["class_histogram"]) - 1.0) < 1e-6
     for name in ("samples/epoch_001.png", "samples.gif", "losses.png", "checkpoint/state.json"):
         assert (out / name).is_file(), name
-    assert "MNIST score" in capsys.readouterr().out
+    assert "conditional_accuracy" not in metrics
+    output = capsys.readouterr().out
+    assert "MNIST score" in output and "conditional accuracy" not in output
+
+
+def test_train_command_on_the_cgan_writes_its_conditional_accuracy_to_metrics_json(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--model", "cgan", "--epochs", "1", "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["model"] == "cgan" and metrics["epochs_trained"] == 1
+    assert metrics["n_images"] == 1000  # 100 samples per digit in fast mode
+    assert 0.0 <= metrics["conditional_accuracy"] <= 1.0 and len(metrics["per_class_accuracy"]) == 10
+    assert np.mean(metrics["per_class_accuracy"]) == pytest.approx(metrics["conditional_accuracy"])
+    assert 1.0 <= metrics["mnist_score"] <= 10.0 and abs(sum(metrics["class_histogram"]) - 1.0) < 1e-6
+    for name in ("samples/epoch_001.png", "samples.gif", "losses.png", "checkpoint/state.json"):
+        assert (out / name).is_file(), name
+    assert f"conditional accuracy {100 * metrics['conditional_accuracy']:.1f}%" in capsys.readouterr().out
 
 
 def test_train_command_resumes_from_its_checkpoint(tmp_path, capsys):

@@ -55,6 +55,56 @@ def all_weights(gan):
     return [w.numpy().copy() for w in gan.generator.weights + gan.discriminator.weights]
 
 
+RECEIVED = []  # shapes (after the batch axis) and dtypes fit handed TinyConditionalGAN.train_step
+
+
+class TinyConditionalGAN(keras.Model):
+    """A minimal conditional GAN shaped like Lab06's: networks take [noise, labels] and [images, labels]."""
+
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.latent_dim, self.num_classes = LATENT, num_classes
+        noise, labels = keras.Input((LATENT,)), keras.Input((), dtype="int32")
+        x = keras.layers.Concatenate()([noise, keras.layers.Embedding(num_classes, 4)(labels)])
+        images = keras.layers.Reshape((28, 28, 1))(keras.layers.Dense(784, activation="tanh")(x))
+        self.generator = keras.Model([noise, labels], images)
+        images, labels = keras.Input((28, 28, 1)), keras.Input((), dtype="int32")
+        embedded = keras.layers.Embedding(num_classes, 4)(labels)
+        x = keras.layers.Concatenate()([keras.layers.Flatten()(images), embedded])
+        self.discriminator = keras.Model([images, labels], keras.layers.Dense(1)(x))
+
+    def compile(self):
+        super().compile()
+        self.d_optimizer = keras.optimizers.Adam(1e-3)
+        self.g_optimizer = keras.optimizers.Adam(1e-3)
+
+    def train_step(self, data):
+        RECEIVED.append(tf.nest.map_structure(lambda t: (tuple(t.shape[1:]), t.dtype.name), data))
+        images, labels = data
+        batch = tf.shape(images)[0]
+        noise = tf.random.normal((batch, LATENT))
+        fake_labels = tf.random.uniform((batch,), 0, self.num_classes, dtype="int32")
+        for network, optimizer in ((self.discriminator, self.d_optimizer), (self.generator, self.g_optimizer)):
+            with tf.GradientTape() as tape:
+                fake = self.generator([noise, fake_labels])
+                loss = tf.reduce_mean(self.discriminator([fake, fake_labels]) ** 2
+                                      - self.discriminator([images, labels]))
+            optimizer.apply(tape.gradient(loss, network.trainable_variables), network.trainable_variables)
+        return {"d_loss": loss, "g_loss": loss}
+
+
+def labelled_dataset():
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (32, 28, 28, 1)).astype("float32")
+    return tf.data.Dataset.from_tensor_slices((images, rng.integers(0, 10, 32).astype("int32"))).batch(16)
+
+
+def compiled_conditional_gan():
+    gan = TinyConditionalGAN()
+    gan.compile()
+    return gan
+
+
 def test_fast_or_full_follows_the_environment(monkeypatch):
     monkeypatch.setenv("GAN_LAB_FAST", "1")
     assert training.fast_or_full(fast=1, full=30) == 1
@@ -250,3 +300,60 @@ def test_loss_scaled_leaves_optimizers_alone_by_default():
     assert keras.mixed_precision.global_policy().name == "float32"
     optimizer = keras.optimizers.Adam()
     assert training.loss_scaled(optimizer) is optimizer
+
+
+# ---------------------------------------------------------------- conditional GANs
+
+
+def test_fit_hands_a_conditional_train_step_each_batch_of_images_and_labels(tmp_path):
+    RECEIVED.clear()
+    history = training.train_gan(compiled_conditional_gan(), labelled_dataset(), epochs=2, out_dir=tmp_path,
+                                 verbose=0)
+    assert len(history.history["d_loss"]) == 2
+    assert RECEIVED and set(RECEIVED) == {(((28, 28, 1), "float32"), ((), "int32"))}
+
+
+def test_a_conditional_grid_has_a_row_per_digit_and_a_column_per_fixed_noise_vector():
+    (noise, labels), ncols = training.grid_inputs(TinyConditionalGAN(num_classes=10))
+    assert ncols == 10 and noise.shape == (100, LATENT) and labels.dtype == np.int32
+    assert labels.reshape(10, 10).tolist() == [[digit] * 10 for digit in range(10)]
+    rows = noise.reshape(10, 10, LATENT)
+    np.testing.assert_array_equal(rows, np.broadcast_to(training.fixed_noise(10, LATENT), rows.shape))
+    assert len({column.tobytes() for column in rows[0]}) == 10
+
+
+def test_an_unconditional_grid_is_64_fixed_noise_vectors_8_a_row():
+    noise, ncols = training.grid_inputs(TinyGAN())
+    assert ncols == 8
+    np.testing.assert_array_equal(noise, training.fixed_noise(64, LATENT))
+
+
+def test_train_gan_draws_the_conditional_grid_into_each_epoch_png_and_the_gif(tmp_path, monkeypatch):
+    drawn = []
+
+    def recording_grid(images, ncols=None, **kwargs):
+        drawn.append((np.asarray(images), ncols))
+        return image_grid(images, ncols=ncols, **kwargs)
+
+    image_grid = training.image_grid
+    monkeypatch.setattr(training, "image_grid", recording_grid)
+    gan = compiled_conditional_gan()
+    training.train_gan(gan, labelled_dataset(), epochs=2, out_dir=tmp_path, verbose=0)
+    assert [(images.shape, ncols) for images, ncols in drawn] == [((100, 28, 28, 1), 10)] * 2
+    inputs, _ = training.grid_inputs(gan)
+    np.testing.assert_allclose(drawn[-1][0], gan.generator(inputs, training=False), atol=1e-6)
+    assert sample_names(tmp_path) == ["epoch_001.png", "epoch_002.png"]
+    assert (tmp_path / "samples.gif").read_bytes()[:6] == b"GIF89a"
+
+
+def test_a_conditional_gan_resumes_from_its_checkpoint(tmp_path, capsys):
+    gan = compiled_conditional_gan()
+    training.train_gan(gan, labelled_dataset(), epochs=1, out_dir=tmp_path, verbose=0)
+    fresh = compiled_conditional_gan()
+    assert training.restore_training_state(fresh, tmp_path / "checkpoint", (28, 28, 1)) == 1
+    for saved, restored in zip(all_weights(gan), all_weights(fresh)):
+        np.testing.assert_array_equal(saved, restored)
+    history = training.train_gan(compiled_conditional_gan(), labelled_dataset(), epochs=2, out_dir=tmp_path,
+                                 resume=True, verbose=0)
+    assert "after epoch 1" in capsys.readouterr().out and len(history.history["d_loss"]) == 1
+    assert saved_state(tmp_path) == 2

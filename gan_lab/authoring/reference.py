@@ -12,7 +12,7 @@ from gan_lab.course_config import find_solutions
 from gan_lab.earlier_labs import REFERENCE_TAG, labs_folder, reference_cells
 from gan_lab.notebook_io import writable_folder
 
-NOTEBOOKS = {"mlp": "lab03_gan.ipynb", "dcgan": "lab04_dcgan.ipynb"}
+NOTEBOOKS = {"mlp": "lab03_gan.ipynb", "dcgan": "lab04_dcgan.ipynb", "cgan": "lab06_conditional_gan.ipynb"}
 
 
 def load_reference(model, solutions=None):
@@ -35,18 +35,33 @@ def load_reference(model, solutions=None):
     return namespace
 
 
+def _evaluate(gan, seed):
+    """The figures of metrics.json for 10,000 samples from fixed noise (1,000 in fast mode)."""
+    from gan_lab.metrics import evaluate_conditional, evaluate_images
+    from gan_lab.training import fast_or_full, fixed_noise, is_conditional
+
+    if is_conditional(gan):
+        return evaluate_conditional(gan.generator, gan.latent_dim, per_class=fast_or_full(100, 1000), seed=seed,
+                                    num_classes=gan.num_classes)
+    noise = fixed_noise(fast_or_full(1000, 10000), gan.latent_dim, seed)
+    return evaluate_images(gan.generator.predict(noise, verbose=0))
+
+
 def train_reference(model, epochs, out_dir, resume=False, seed=0, solutions=None,
                     mixed_precision=False):
-    """Train a reference GAN on MNIST and write samples, GIF, loss plot, checkpoints, metrics.json."""
+    """Train a reference GAN on MNIST and write samples, GIF, loss plot, checkpoints, metrics.json.
+
+    A conditional GAN (cgan) trains on images with their labels, and its metrics.json adds the
+    conditional accuracy and the accuracy per digit.
+    """
     import json
 
     import keras
     import matplotlib.pyplot as plt
 
     from gan_lab.data import mnist_dataset
-    from gan_lab.metrics import evaluate_images
     from gan_lab.plot import loss_curves
-    from gan_lab.training import EpochTimer, fast_or_full, fixed_noise, set_mixed_precision, train_gan
+    from gan_lab.training import EpochTimer, fast_or_full, is_conditional, set_mixed_precision, train_gan
 
     out_dir = writable_folder(out_dir)
     reference = load_reference(model, solutions)
@@ -55,7 +70,7 @@ def train_reference(model, epochs, out_dir, resume=False, seed=0, solutions=None
         keras.utils.set_random_seed(seed)
         gan = reference["make_gan"](seed=seed)
         dataset = mnist_dataset(reference["BATCH_SIZE"] * reference["K"],
-                                limit=fast_or_full(2048, None), seed=seed)
+                                limit=fast_or_full(2048, None), seed=seed, labels=is_conditional(gan))
         timer = EpochTimer()
         history = train_gan(gan, dataset, epochs, out_dir, resume=resume, callbacks=[timer],
                             verbose=1, show=False, earlier_run="refuse")
@@ -64,11 +79,9 @@ def train_reference(model, epochs, out_dir, resume=False, seed=0, solutions=None
                              "pass a larger --epochs")
         loss_curves(history).savefig(out_dir / "losses.png", dpi=80)
         plt.close("all")
-        count = fast_or_full(1000, 10000)
-        images = gan.generator.predict(fixed_noise(count, gan.latent_dim, seed + 1), verbose=0)
         metrics = {"model": model, "mixed_precision": mixed_precision,
                    "epochs_trained": len(history.history.get("d_loss", [])),
-                   "seconds_per_epoch": [round(s, 2) for s in timer.seconds], **evaluate_images(images)}
+                   "seconds_per_epoch": [round(s, 2) for s in timer.seconds], **_evaluate(gan, seed + 1)}
     finally:
         set_mixed_precision(False)
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")

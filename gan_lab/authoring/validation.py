@@ -78,7 +78,10 @@ def _merged_streams(outputs):
 
 
 def execute_in_place(path, timeout=CELL_TIMEOUT_S):
-    """Re-run a notebook top to bottom and store its fresh outputs (stderr dropped) in place."""
+    """Re-run a notebook top to bottom and store its fresh outputs (stderr dropped) in place.
+
+    `timeout` bounds each cell in seconds; None lets a full-mode training cell run as long as it needs.
+    """
     import nbclient
     import nbformat
 
@@ -92,6 +95,8 @@ def execute_in_place(path, timeout=CELL_TIMEOUT_S):
     )
     try:
         client.execute()
+    except nbclient.exceptions.CellTimeoutError:
+        raise RuntimeError(f"{path}: a cell ran longer than {timeout} s and was stopped, nothing was written") from None
     except nbclient.exceptions.CellExecutionError as error:
         first_line = str(error).strip().splitlines()[-1]
         raise RuntimeError(f"{path}: a cell failed, nothing was written ({first_line})") from None

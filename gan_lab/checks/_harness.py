@@ -94,6 +94,25 @@ class Checklist:
         print(f"{self.name}: all {self.count} checks passed")
 
 
+def judge_eagerly(name, *judges):
+    """Run each judge(checks) with tf.functions run eagerly, then print the success line of `name`.
+
+    Eager, so that a recording sees values even where the student used tf.function; the setting is
+    put back as it was, after a failure too.
+    """
+    import tensorflow as tf
+
+    checks = Checklist(name)
+    eager = tf.config.functions_run_eagerly()
+    tf.config.run_functions_eagerly(True)
+    try:
+        for judge in judges:
+            judge(checks)
+    finally:
+        tf.config.run_functions_eagerly(eager)
+    checks.passed()
+
+
 def summarize_error(error, limit=160):
     """Return 'ExceptionName: first meaningful line' for an exception, cut to `limit` characters."""
     return f"{type(error).__name__}: {_first_lines(error, limit)}"

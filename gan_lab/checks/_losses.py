@@ -1,4 +1,7 @@
-"""Helpers shared by the loss checks: call a loss on logits, compare values, take gradients."""
+"""Helpers shared by the loss checks: call a loss on logits, compare values, take gradients.
+
+Also the losses of the train_step checks' tiny models, computed from their weights.
+"""
 
 from collections import namedtuple
 
@@ -150,3 +153,50 @@ def require_gradients(checks, name, fn, moderate, extreme):
     checks.require(label is None, f"the gradients of {name} are inf or nan for {label}: {UNSTABLE}")
     label = _first_label(extreme, found, lambda grads, case: _match(grads, case.grads))
     checks.require(label is None, f"the gradients of {name} are wrong for {label}: {UNSTABLE}")
+
+
+# ---------------------------------------------------------------- the train_step checks' models
+
+
+def _generate(g, noise):
+    """The tiny generator's images, flattened, from its weights [W1, b1, W2, b2]."""
+    import tensorflow as tf
+
+    hidden = tf.tanh(tf.matmul(noise, g[0]) + g[1])
+    return tf.tanh(tf.matmul(hidden, g[2]) + g[3])
+
+
+def _logits(d, images):
+    """The tiny discriminator's logits, from its weights [W1, b1, W2, b2] and flattened images."""
+    import tensorflow as tf
+
+    hidden = tf.matmul(images, d[0]) + d[1]
+    return tf.matmul(tf.maximum(hidden, 0.2 * hidden), d[2]) + d[3]
+
+
+def tiny_discriminator_loss(d, real, fake):
+    """The tiny discriminator's loss: mean BCE(D(real), 1) + mean BCE(D(fake), 0), on logits."""
+    return softplus(-np.asarray(_logits(d, real))).mean() + softplus(
+        np.asarray(_logits(d, fake))).mean()
+
+
+def tiny_generator_loss(g, d, noise, saturating, condition=None):
+    """The tiny generator's loss in the form `saturating` asks for, and its gradients.
+
+    With `condition` (one row per noise row), D judges each image joined with its row of it.
+    """
+    import tensorflow as tf
+
+    g = [tf.constant(w) for w in g]
+    with tf.GradientTape() as tape:
+        tape.watch(g)
+        images = _generate(g, tf.constant(noise))
+        if condition is not None:
+            images = tf.concat([images, tf.constant(condition, images.dtype)], axis=1)
+        logits = _logits(d, images)
+        if saturating:  # mean log(1 - D(G(z)))
+            loss = -tf.reduce_mean(tf.nn.softplus(logits))
+        else:  # -mean log D(G(z))
+            loss = tf.reduce_mean(tf.nn.softplus(-logits))
+    grads = tape.gradient(loss, g)
+    return float(loss), np.concatenate([np.ravel(grad) for grad in grads])

@@ -58,9 +58,18 @@ def require_trainable(checks, model, what):
 
 def require_batch_follows_input(checks, model, inputs, expected_tail, what):
     """Require that the output batch size follows the input's, for batches of 1 and 3."""
+
+    def outputs_for(size):
+        return run(model, inputs[:size], what, "do not hard-code the batch size.")
+
+    require_output_batch(checks, outputs_for, expected_tail, what)
+
+
+def require_output_batch(checks, outputs_for, expected_tail, what):
+    """Require that outputs_for(size), the outputs for the first `size` inputs, has `size` rows."""
     wrong = []
     for size in (1, 3):
-        shape = run(model, inputs[:size], what, "do not hard-code the batch size.").shape
+        shape = outputs_for(size).shape
         if shape != (size, *expected_tail):
             wrong.append((size, shape))
     size, shape = wrong[0] if wrong else (None, None)
@@ -87,6 +96,37 @@ def require_depends_on_input(checks, outputs, what, input_name):
         spread > 1e-6,
         f"{what} gives the same output for every {input_name}: compute the output from the model's "
         "input instead of ignoring it.",
+    )
+
+
+def require_tanh_range(checks, outputs):
+    """Require generator outputs that stay in [-1, 1] and go below -0.5, as after a final tanh."""
+    checks.require(
+        np.all(np.abs(outputs) <= 1.0 + 1e-5) and np.all(np.isfinite(outputs)),
+        f"the generator's outputs must lie in [-1, 1] but reach {np.nanmax(np.abs(outputs)):.3g}: "
+        "use tanh on the last layer since real images are scaled to [-1, 1].",
+    )
+    low = float(outputs.min())
+    checks.require(
+        low < -0.5,
+        f"the generator's outputs never go below {low:.2f}, so they do not cover [-1, 1]: use tanh "
+        "on the last layer (not sigmoid or relu) since real images are scaled to [-1, 1].",
+    )
+
+
+def require_logits(checks, outputs):
+    """Require discriminator outputs beyond [-1, 1] somewhere: logits, not squashed by the model.
+
+    `outputs` should hold the outputs for extreme inputs and weights, of both signs: a final
+    sigmoid or tanh keeps them in (0, 1) or (-1, 1) whatever the input and weights.
+    """
+    squashed = "[0, 1] even for extreme inputs and weights, as after a sigmoid"
+    if outputs.min() < 0:
+        squashed = "[-1, 1] even for extreme inputs and weights, as after a tanh"
+    checks.require(
+        np.max(np.abs(outputs)) > 1.0 + 1e-3,
+        f"the outputs stay in {squashed}: return logits, with no activation on the last layer "
+        "(the losses apply the sigmoid).",
     )
 
 

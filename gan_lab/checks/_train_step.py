@@ -1,13 +1,24 @@
-"""The Lab03 train_step requirements, judged from a Recording of one step on the tiny models."""
+"""The Lab03 and Lab06 train_step requirements, judged from a Recording of one step on tiny models."""
+
+from collections import namedtuple
 
 import numpy as np
 
-from ._losses import softplus
+from ._losses import tiny_discriminator_loss, tiny_generator_loss
 
 _SEED_HINT = (
     "a fixed seed such as seed=42 gives the same noise on every draw: use seed=self.seed_generator"
 )
 SPLIT = "for real in keras.ops.split(real_images, self.k)"
+FAKE_LOGITS = "fake_logits = self.discriminator(self.generator(noise, training=True), ...)"
+# The generator update's hints, where the labs word them differently: what to draw anew, what the
+# update must raise, how to minimise the loss, the call of the right form, the setting named first.
+GeneratorWords = namedtuple("GeneratorWords", "draw judged minimise call setting")
+GENERATOR_WORDS = GeneratorWords(  # Lab03's
+    draw="noise", judged="D(G(z))",
+    minimise="use generator_loss(fake_logits, saturating=self.saturating)",
+    call="generator_loss(fake_logits, saturating=self.saturating)", setting="with saturating={}, ",
+)
 
 
 def _rows(call):
@@ -23,44 +34,6 @@ def _last_inputs(calls, model, keep=len):
     return next((r for r in reversed(rows) if keep(r)), np.zeros((0, 1)))
 
 
-def _generate(g, noise):
-    """The tiny generator's images, flattened, from its weights [W1, b1, W2, b2]."""
-    import tensorflow as tf
-
-    hidden = tf.tanh(tf.matmul(noise, g[0]) + g[1])
-    return tf.tanh(tf.matmul(hidden, g[2]) + g[3])
-
-
-def _logits(d, images):
-    """The tiny discriminator's logits, from its weights [W1, b1, W2, b2] and flattened images."""
-    import tensorflow as tf
-
-    hidden = tf.matmul(images, d[0]) + d[1]
-    return tf.matmul(tf.maximum(hidden, 0.2 * hidden), d[2]) + d[3]
-
-
-def _discriminator_loss(d, real, fake):
-    """mean BCE(D(real), 1) + mean BCE(D(fake), 0), from the logits."""
-    return softplus(-np.asarray(_logits(d, real))).mean() + softplus(
-        np.asarray(_logits(d, fake))).mean()
-
-
-def _generator_loss(g, d, noise, saturating):
-    """The generator loss in the form `saturating` asks for, and its gradients."""
-    import tensorflow as tf
-
-    g = [tf.constant(w) for w in g]
-    with tf.GradientTape() as tape:
-        tape.watch(g)
-        logits = _logits(d, _generate(g, tf.constant(noise)))
-        if saturating:  # mean log(1 - D(G(z)))
-            loss = -tf.reduce_mean(tf.nn.softplus(logits))
-        else:  # -mean log D(G(z))
-            loss = tf.reduce_mean(tf.nn.softplus(-logits))
-    grads = tape.gradient(loss, g)
-    return float(loss), np.concatenate([np.ravel(grad) for grad in grads])
-
-
 def _changed(before, after):
     return any(not np.array_equal(b, a) for b, a in zip(before, after))
 
@@ -68,6 +41,41 @@ def _changed(before, after):
 def _first(flags):
     """The 1-based number of the first update whose flag is set, or 0."""
     return next((i + 1 for i, flag in enumerate(flags) if flag), 0)
+
+
+def _times(n):
+    return "once" if n == 1 else f"{n} times"
+
+
+def require_order(checks, name, updates, k, setting, split_code=SPLIT):
+    """Require k discriminator updates, then one generator update; the hint quotes `split_code`."""
+    order = "".join("D" if u.optimizer == "d_optimizer" else "G" for u in updates)
+    for model, letter in (("discriminator", "D"), ("generator", "G")):
+        checks.require(
+            letter in order,
+            f"{name} never updated the {model}: apply the gradients of its loss with "
+            f"self.{letter.lower()}_optimizer.apply(grads, self.{model}.trainable_variables).",
+        )
+    checks.require(
+        not order.startswith("G"),
+        f"{name} updated the generator before the discriminator: do the k discriminator updates "
+        "first, then one generator update.",
+    )
+    checks.require(
+        "GD" not in order,
+        f"{setting}, {name} updated the generator between discriminator updates: update it once, "
+        "after the loop of k discriminator steps.",
+    )
+    checks.require(
+        order.count("D") == k,
+        f"{setting}, {name} updated the discriminator {_times(order.count('D'))}, expected k={k} "
+        f"times: loop over k minibatches ({split_code}), with one discriminator update each.",
+    )
+    checks.require(
+        order.count("G") == 1,
+        f"{name} updated the generator {_times(order.count('G'))}: update it once per step, after "
+        "the k discriminator updates.",
+    )
 
 
 def require_changes_only_in_updates(checks, name, start, updates, end):
@@ -95,8 +103,12 @@ def _split_rows(update, index):
     )
 
 
-def require_discriminator_updates(checks, updates, batch, setting):
-    """Require that each D update lowers D's loss on its images, with a fresh real minibatch."""
+def require_discriminator_updates(checks, updates, batch, setting, split_code=SPLIT,
+                                  real_images="real_images", fake_logits=FAKE_LOGITS):
+    """Require that each D update lowers D's loss on its images, with a fresh real minibatch.
+
+    `split_code`, `real_images` and `fake_logits` are the code the hints quote (Lab03's by default).
+    """
     flat = batch.reshape(len(batch), -1)
     index = {row.tobytes(): i for i, row in enumerate(flat)}
     split = [_split_rows(u, index) for u in updates]
@@ -113,16 +125,16 @@ def require_discriminator_updates(checks, updates, batch, setting):
     checks.require(
         not number,
         f"{step.format(number)} was made without calling the discriminator on real images from "
-        "the batch: pass it a minibatch of real_images unchanged (they are already in [-1, 1]).",
+        f"the batch: pass it a minibatch of {real_images} unchanged (they are already in [-1, 1]).",
     )
     number = _first([not len(fake) for _, fake in split])
     checks.require(
         not number,
         f"{step.format(number)} was made without calling the discriminator on generated images: "
-        "compute fake_logits = self.discriminator(self.generator(noise, training=True), ...).",
+        f"compute {fake_logits}.",
     )
     losses = [
-        [_discriminator_loss(weights["discriminator"], flat[sorted(real)].astype(float), fake)
+        [tiny_discriminator_loss(weights["discriminator"], flat[sorted(real)].astype(float), fake)
          for weights in (u.before, u.after)]
         for u, (real, fake) in zip(updates, split)
     ]
@@ -137,26 +149,26 @@ def require_discriminator_updates(checks, updates, batch, setting):
     checks.require(
         len(updates) == 1 or max(sizes) < len(batch),
         f"{setting}, each discriminator step used the whole batch of real images: split it into "
-        f"k minibatches, one per step: {SPLIT}.",
+        f"k minibatches, one per step: {split_code}.",
     )
     seen = [i for real, _ in split for i in real]
     checks.require(
         len(seen) == len(set(seen)),
         f"{setting}, the discriminator steps reused the same real images: give each step its own "
-        f"minibatch: {SPLIT}.",
+        f"minibatch: {split_code}.",
     )
     minibatch = len(batch) // len(updates)
     checks.require(
         all(size == minibatch for size in sizes),
         f"{setting}, the discriminator steps used {sizes} real images, expected {minibatch} each: "
-        f"split the batch into k equal minibatches: {SPLIT}.",
+        f"split the batch into k equal minibatches: {split_code}.",
     )
     number = _first([len(fake) != len(real) for real, fake in split])
     real, fake = split[number - 1] if number else ((), ())
     checks.require(
         not number,
         f"{step.format(number)} used {len(fake)} generated images for {len(real)} real ones: draw "
-        "one noise vector per real image, batch_size = keras.ops.shape(real_images)[0] // self.k.",
+        f"one noise vector per real image, batch_size = keras.ops.shape({real_images})[0] // self.k.",
     )
     keys = [row.tobytes() for _, fake in split for row in fake]
     checks.require(
@@ -166,19 +178,24 @@ def require_discriminator_updates(checks, updates, batch, setting):
     )
 
 
-def require_generator_update(checks, updates, saturating):
-    """Require that the G update raises D(G(z)) on new noise, following its loss's gradient."""
+def require_generator_update(checks, updates, saturating, words=GENERATOR_WORDS, latent=None):
+    """Require that the G update raises D(G(z)) on new noise, following its loss's gradient.
+
+    With `latent` (Lab06), the generator's rows are [noise, one_hot(label)] with `latent` columns
+    of noise, and D judges each image joined with its label's one-hot row.
+    """
     update = updates[-1]
-    noise = _last_inputs(update.calls, "generator")
+    inputs = _last_inputs(update.calls, "generator")
     checks.require(
-        len(noise) > 0,
+        len(inputs) > 0,
         "the generator update used no new call of self.generator: after the discriminator "
-        "updates, draw new noise and compute the generator loss inside its own GradientTape.",
+        f"updates, draw new {words.draw} and compute the generator loss inside its own "
+        "GradientTape.",
     )
-    earlier = {row.astype(np.float32).tobytes() for u in updates[:-1] for c in u.calls
+    earlier = {row[:latent].astype(np.float32).tobytes() for u in updates[:-1] for c in u.calls
                if c.model == "generator" for row in _rows(c)}
     checks.require(
-        not any(row.astype(np.float32).tobytes() in earlier for row in noise),
+        not any(row[:latent].astype(np.float32).tobytes() in earlier for row in inputs),
         f"the generator update reused the noise of a discriminator step: draw new noise for it "
         f"({_SEED_HINT}).",
     )
@@ -187,25 +204,22 @@ def require_generator_update(checks, updates, saturating):
         "the generator update left the generator's weights unchanged: apply the gradients of "
         "g_loss with respect to self.generator.trainable_variables.",
     )
-    d = update.before["discriminator"]
-    before, right = _generator_loss(update.before["generator"], d, noise, saturating)
-    after, _ = _generator_loss(update.after["generator"], d, noise, saturating)
+    d, labels = update.before["discriminator"], None if latent is None else inputs[:, latent:]
+    before, right = tiny_generator_loss(update.before["generator"], d, inputs, saturating, labels)
+    after, _ = tiny_generator_loss(update.after["generator"], d, inputs, saturating, labels)
     checks.require(
         after < before,
-        f"the generator update made D(G(z)) smaller, raising its loss from {before:.6g} to "
-        f"{after:.6g}: use generator_loss(fake_logits, saturating=self.saturating), which labels "
-        "the fakes as real.",
+        f"the generator update made {words.judged} smaller, raising its loss from {before:.6g} to "
+        f"{after:.6g}: {words.minimise}, which labels the fakes as real.",
     )
-    _, other = _generator_loss(update.before["generator"], d, noise, not saturating)
-    grads = update.grads["generator"]
+    _, other = tiny_generator_loss(update.before["generator"], d, inputs, not saturating, labels)
     got = np.concatenate([np.ravel(g if g is not None else np.zeros_like(w))
-                          for g, w in zip(grads, update.before["generator"])])
+                          for g, w in zip(update.grads["generator"], update.before["generator"])])
     form, wrong = ("minimax", "non-saturating") if saturating else ("non-saturating", "minimax")
     checks.require(
         _cosine(got, right) > _cosine(got, other),
-        f"with saturating={saturating}, the generator update followed the gradient of the {wrong} "
-        f"loss instead of the {form} one: call generator_loss(fake_logits, "
-        "saturating=self.saturating).",
+        f"{words.setting.format(saturating)}the generator update followed the gradient of the "
+        f"{wrong} loss instead of the {form} one: call {words.call}.",
     )
 
 

@@ -11,6 +11,7 @@ from ._models import (
     require_batch_follows_input,
     require_depends_on_input,
     require_finite_floats,
+    require_tanh_range,
     require_trainable,
     run,
     run_with_scaled_weights,
@@ -123,17 +124,7 @@ def check_build_generator(build_generator):
         run(model, noise * 1000.0, what, "it must accept any noise values.").ravel(),
         run_with_scaled_weights(model, noise, 10.0, what).ravel(),
     ])
-    checks.require(
-        np.all(np.abs(outputs) <= 1.0 + 1e-5) and np.all(np.isfinite(outputs)),
-        f"the generator's outputs must lie in [-1, 1] but reach {np.nanmax(np.abs(outputs)):.3g}: "
-        "use tanh on the last layer since real images are scaled to [-1, 1].",
-    )
-    low = float(outputs.min())
-    checks.require(
-        low < -0.5,
-        f"the generator's outputs never go below {low:.2f}, so they do not cover [-1, 1]: use tanh "
-        "on the last layer (not sigmoid or relu) since real images are scaled to [-1, 1].",
-    )
+    require_tanh_range(checks, outputs)
     require_depends_on_input(checks, images, what, "noise vector")
     require_trainable(checks, model, what)
     default = build(checks, name, build_generator)

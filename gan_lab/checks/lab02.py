@@ -21,6 +21,7 @@ from ._models import (
     require_batch_follows_input,
     require_depends_on_input,
     require_finite_floats,
+    require_logits,
     require_trainable,
     run,
     run_with_scaled_weights,
@@ -67,14 +68,7 @@ def check_build_discriminator(build_discriminator):
         run(model, images * -1000.0, what, "it must accept any pixel values.").ravel(),
         run_with_scaled_weights(model, images, -10.0, what).ravel(),
     ])
-    squashed = "[0, 1] even for extreme inputs and weights, as after a sigmoid"
-    if outputs.min() < 0:
-        squashed = "[-1, 1] even for extreme inputs and weights, as after a tanh"
-    checks.require(
-        np.max(np.abs(outputs)) > 1.0 + 1e-3,
-        f"the outputs stay in {squashed}: return logits, with no activation on the last layer "
-        "(the losses apply the sigmoid).",
-    )
+    require_logits(checks, outputs)
     require_depends_on_input(checks, logits, what, "image")
     require_trainable(checks, model, what)
     default = build(checks, name, build_discriminator)
