@@ -26,8 +26,9 @@ and `raise NotImplementedError()`: replace both with your code, run the cell, th
 cell below it. A check prints one line such as `build_generator: all 10 checks passed`, or stops
 with a `CheckFailed` message that says what is wrong and how to fix it. Check cells are locked.
 
-Later labs build on earlier ones: Lab 02 runs the code of your Lab 01 notebook, Lab 03 that of
-Labs 01 and 02, and so on. Keep your finished labs in `labs/` under the names they were given.
+Later labs build on earlier ones: Lab 02 runs the code of your Lab 01 notebook, Labs 03, 05 and
+06 your Lab 02 losses, Lab 04 your Lab 03 GAN. Keep your finished labs in `labs/` under the names
+they were given.
 Once a lab's deadline has passed, your instructor may add its solution as `labs/closed/<lab>.py`;
 later labs then use that instead of your notebook.
 
