@@ -5,6 +5,8 @@ import re
 import sys
 from contextlib import contextmanager
 
+from gan_lab.xla import resolve_auto_as_on_a_gpu, xla_as_on_a_gpu
+
 # Set before Keras is first imported; an explicit choice by the user always wins.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
@@ -93,7 +95,12 @@ def quiet_tensorflow_start():
     _import_tensorflow_quietly()
 
 
+_XLA_AS_ON_A_GPU = xla_as_on_a_gpu()  # GAN_LAB_JIT_COMPILE: read once, a wrong value stops here
+
 # A notebook's first cell imports the kit, then Keras: the notices would show in red under it.
-# Elsewhere importing the kit stays cheap (the CLI and the grader import it without TensorFlow).
-if in_kernel():
+# Elsewhere importing the kit stays cheap (the CLI and the grader import it without TensorFlow),
+# unless GAN_LAB_JIT_COMPILE=1 asks for Keras to be changed now.
+if in_kernel() or _XLA_AS_ON_A_GPU:
     quiet_tensorflow_start()
+if _XLA_AS_ON_A_GPU:
+    resolve_auto_as_on_a_gpu()

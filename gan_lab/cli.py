@@ -1,4 +1,5 @@
-"""The `gan-lab` command (also `python -m gan_lab`): make-labs, release, validate, execute, train, grade, collect."""
+"""The `gan-lab` command (also `python -m gan_lab`): make-labs, release, validate, execute, train, grade, collect,
+report."""
 
 import argparse
 import os
@@ -152,6 +153,17 @@ def cmd_collect(args):
     return 0
 
 
+def cmd_report(args):
+    """Write a student's lab-report template 第n次实验-学号-姓名.md with the notebooks' figures, results, answers."""
+    from gan_lab.report import ReportError, write_report
+
+    try:
+        write_report(args.notebooks, args.id, args.name, out_dir=args.out, lab=args.lab)
+    except ReportError as error:
+        raise SystemExit(f"gan-lab report: {error}") from None
+    return 0
+
+
 SOLUTIONS_HELP = ("solution notebooks folder (default: $GAN_LAB_SOLUTIONS, then solutions = \"DIR\" in a "
                   "gan-lab.toml here or above, then ./solutions)")
 
@@ -244,6 +256,19 @@ def build_parser():
                          "(default gan-lab/labs)")
     collect.add_argument("--solutions", help=SOLUTIONS_HELP)
     collect.set_defaults(run=cmd_collect)
+
+    report = commands.add_parser(
+        "report", help="make your lab-report template from your executed lab notebooks",
+        description="Write the lab report the course asks for, 第n次实验-学号-姓名.md (n: the notebooks' lab), "
+        "with a folder beside it of the notebooks' figures: for each section of the notebooks its figures, "
+        "printed results and written answers, then sections for you to fill in. An earlier report is kept, "
+        "moved into a folder named after it with .previous-<time>.")
+    report.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="your executed lab notebook(s)")
+    report.add_argument("--id", required=True, help="your student number (学号), e.g. 2023001234")
+    report.add_argument("--name", required=True, help="your name (姓名), e.g. 张三")
+    report.add_argument("--out", default=".", help="where the report and its figures go (default: here)")
+    report.add_argument("--lab", type=_positive_int, help="the lab number, when the notebooks' names do not say it")
+    report.set_defaults(run=cmd_report)
     return parser
 
 

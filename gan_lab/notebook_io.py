@@ -42,9 +42,30 @@ def is_check(cell):
     return cell.get("cell_type") == "code" and bool(nbgrader(cell).get("grade"))
 
 
+def is_written_answer(cell):
+    """True for a written answer: an nbgrader manually graded answer (solution and grade) in Markdown."""
+    metadata = nbgrader(cell)
+    return cell.get("cell_type") == "markdown" and bool(metadata.get("solution")) and bool(metadata.get("grade"))
+
+
 def answer_cells(notebook):
     """The nbgrader answer code cells of a notebook, in order."""
     return [cell for cell in notebook.cells if is_answer(cell)]
+
+
+def written_answer_cells(notebook):
+    """The written-answer (manually graded Markdown) cells of a notebook, in order."""
+    return [cell for cell in notebook.cells if is_written_answer(cell)]
+
+
+def written_points(cell):
+    """A written answer's points, or a one-line NotebookError when they are missing or not a positive number."""
+    points = nbgrader(cell).get("points")
+    if isinstance(points, bool) or not isinstance(points, (int, float)) or not 0 < points < float("inf"):
+        has = "no points" if points is None else f"points {points!r}"
+        raise NotebookError(f"a written answer needs a positive number of points but has {has}: "
+                            'set "points": 1 (or more) in its nbgrader metadata')
+    return float(points)
 
 
 def graded_cells(notebook):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import nbformat
 
-from gan_lab.notebook_io import answer_cells, nbgrader
+from gan_lab.notebook_io import answer_cells, is_answer, nbgrader
 from gan_lab.authoring.student_version import student_version
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
@@ -30,7 +30,7 @@ def submission(name="lab01_generator", change=None):
     lab = student_version(solution, f"solutions/{name}.ipynb")
     for cell in lab.cells:
         grade_id = nbgrader(cell).get("grade_id")
-        if nbgrader(cell).get("solution"):
+        if is_answer(cell):  # written answers stay as handed out
             cell.source = answers[grade_id]
         if change and grade_id in change:
             cell.source = change[grade_id](cell.source)

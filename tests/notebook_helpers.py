@@ -22,6 +22,11 @@ def graded_cell(source, grade_id="test", points=1):
     return new_code_cell(source, id=grade_id, metadata=nbgrader(grade_id, grade=True, points=points))
 
 
+def written_cell(source, grade_id="written", points=2):
+    """A written answer: a manually graded Markdown cell (nbgrader solution and grade) worth `points`."""
+    return new_markdown_cell(source, id=grade_id, metadata=nbgrader(grade_id, solution=True, grade=True, points=points))
+
+
 def notebook(*cells):
     """A Python 3 notebook made of `cells`."""
     nb = new_notebook(cells=list(cells))

@@ -135,3 +135,19 @@ def test_train_refusal_is_the_only_line_on_stderr_without_tensorflow_start_up_no
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         f"gan-lab train: {out} already holds a run (metrics.json); pass --resume to continue it, or a fresh --out"]
+
+
+def test_report_writes_the_course_named_report_and_refuses_a_bad_id_in_one_line(tmp_path, capsys):
+    from nbformat.v4 import new_markdown_cell, new_output
+
+    cell = new_code_cell("print('MNIST score: 8.50')", outputs=[new_output("stream", name="stdout",
+                                                                           text="MNIST score: 8.50\n")])
+    notebook = tmp_path / "lab03_gan.ipynb"
+    notebook.write_text(nbformat.writes(new_notebook(cells=[new_markdown_cell("## Measuring the result"), cell])))
+    assert main(["report", str(notebook), "--id", "2023001234", "--name", "张三", "--out", str(tmp_path)]) == 0
+    report = tmp_path / "第3次实验-2023001234-张三.md"
+    assert "## Measuring the result\n\n```text\nMNIST score: 8.50\n```" in report.read_text(encoding="utf-8")
+    assert f"report: {report}" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as stop:
+        main(["report", str(notebook), "--id", "2023/../x", "--name", "张三", "--out", str(tmp_path)])
+    assert str(stop.value) == "gan-lab report: --id must be your student number, e.g. 2023001234"

@@ -6,7 +6,7 @@ import pytest
 
 from gan_lab.grading.gradebook import (
     CheckResult, Exercise, StudentResult, feedback_name, feedback_text, gradebook_rows, printable, spreadsheet_safe,
-    summary_table, write_feedback, write_gradebook,
+    summary_table, verbatim, write_feedback, write_gradebook,
 )
 
 EXERCISES = [Exercise("check_a", 1.0), Exercise("check_b", 2.0)]
@@ -101,3 +101,34 @@ def test_a_file_name_cannot_send_escape_sequences_to_the_instructor_s_terminal()
     table = summary_table(EXERCISES, results)
     assert "\x1b" not in table and "\x07" not in table and "eve?]0;owned??[2J" in table
     assert printable("Zoë Smith") == "Zoë Smith"
+
+
+WRITTEN = [*EXERCISES, Exercise("why_tanh", 2.0, manual=True), Exercise("collapse", 1.0, manual=True)]
+
+
+def test_written_answers_get_an_empty_manual_column_each_and_the_total_stays_the_checks_total():
+    results = [StudentResult("alice", "graded", {"check_a": CheckResult(True, 1.0), "check_b": CheckResult(True, 2.0)},
+                             written={"why_tanh": "Because of [-1, 1].", "collapse": ""})]
+    assert gradebook_rows(WRITTEN, results) == [
+        ["student", "check_a", "check_b", "why_tanh (manual, /2)", "collapse (manual, /1)",
+         "total (auto; manual not included)", "status", "notes"],
+        ["alice", "1", "2", "", "", "3", "graded", ""],
+    ]
+    assert "Because" not in summary_table(WRITTEN, results)
+
+
+def test_feedback_shows_each_written_answer_as_text_or_no_answer_graded_by_the_instructor():
+    result = StudentResult("alice", "graded", {"check_a": CheckResult(True, 1.0)},
+                           written={"why_tanh": "Real images lie in **[-1, 1]**.\n\n<img src=x>"})
+    text = feedback_text("lab01", WRITTEN, result)
+    assert "Total: 1 / 3 points." in text and "are graded by your instructor; their points are not in the" in text
+    assert ("### why_tanh (2 points): graded by your instructor\n\n"
+            "```text\nReal images lie in **[-1, 1]**.\n\n<img src=x>\n```\n") in text
+    assert "### collapse (1 point): graded by your instructor\n\nno answer\n" in text
+    assert text.index("| check_b |") < text.index("## Written answers")
+
+
+def test_a_written_answer_cannot_close_its_fence_or_send_escape_sequences():
+    answer = "```\n# not a heading\n````\n\x1b[2J\tend"
+    lines = verbatim(answer)
+    assert lines == ["`````text", "```", "# not a heading", "````", "?[2J    end", "`````"]

@@ -34,6 +34,7 @@ from gan_lab.grading.notebook import TAMPERED
 from gan_lab.grading.run import Grader, GradingSettings
 from gan_lab.grading.sandbox import UID_BASE
 from gan_lab.grading.submissions import Submission
+from gan_lab.notebook_io import graded_cells
 from grading_helpers import SOLUTIONS, digests, reference, submission, without_cells, without_markers, write
 
 CELL_TIMEOUT_S = 20
@@ -666,6 +667,25 @@ def test_a_later_lab_gets_full_marks_on_the_earlier_labs_code_the_grader_provide
     )
     assert run.returncode == 0, run.stderr[-2000:]
     rows = list(csv.reader(io.StringIO((tmp_path / "grades" / "gradebook.csv").read_text())))
-    full = sum(cell.metadata["nbgrader"]["points"] for cell in reference(lab).cells
-               if cell.metadata.get("nbgrader", {}).get("grade"))
+    full = sum(cell.metadata["nbgrader"]["points"] for cell in graded_cells(reference(lab)))  # written answers: by hand
     assert rows[1][0] == "alice" and rows[1][-3:-1] == [str(full), "graded"], rows
+
+
+def test_mailed_notebooks_are_graded_under_the_student_number_and_another_lab_s_gets_a_wrong_lab_row(tmp_path):
+    """A flat folder of notebooks mailed as 第n次实验-学号-姓名.ipynb: the 学号 is the gradebook's id."""
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    write(mail, "第1次实验-2023001234-张三", submission())
+    write(mail, "第2次实验-2023005678-李四", submission("lab02_discriminator"))
+    run = subprocess.run(
+        [sys.executable, "-m", "gan_lab", "grade", str(mail), "--lab", "lab01", "--out", str(tmp_path / "grades"),
+         "--cell-timeout", str(CELL_TIMEOUT_S), "--solutions", str(SOLUTIONS)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = list(csv.reader(io.StringIO((tmp_path / "grades" / "gradebook.csv").read_text(encoding="utf-8"))))
+    assert rows[1:] == [["2023001234", "1", "1", "2", "graded", ""],
+                        ["2023005678", "0", "0", "0", "wrong_lab", "第2次实验-2023005678-李四.ipynb is named for lab 2, "
+                         "not lab 1: grade it with --lab lab02, or rename it if it is lab 1"]]
+    assert sorted(path.name for path in (tmp_path / "grades" / "feedback").iterdir()) == \
+        ["2023001234.md", "2023005678.md"]

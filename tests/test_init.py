@@ -53,9 +53,16 @@ def test_the_filter_drops_every_start_up_notice_and_keeps_other_lines():
     assert _without_start_up_notices(START_UP_LINES + REAL_ERROR + START_UP_LINES) == REAL_ERROR
 
 
+def environment_with(**settings):
+    """This process's environment with `settings` changed; a setting of None is removed."""
+    changed = {**os.environ, **settings}
+    return {name: value for name, value in changed.items() if value is not None}
+
+
 def test_importing_the_kit_outside_a_kernel_does_not_import_tensorflow():
     result = subprocess.run([sys.executable, "-c", "import gan_lab, sys; print('tensorflow' in sys.modules)"],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120,
+                            env=environment_with(GAN_LAB_JIT_COMPILE=None))
     assert result.stdout == "False\n" and result.stderr == ""
 
 
@@ -122,3 +129,51 @@ def test_a_notebook_kernel_started_inside_the_kit_writes_into_a_scratch_folder()
     assert not (ROOT / "solutions" / "runs" / probe).exists()
     assert (Path(folder) / "runs" / probe).is_dir() and not Path(folder).is_relative_to(ROOT)
     assert notebooks == str(sorted(path.name for path in (ROOT / "solutions").glob("lab*.ipynb")))
+
+
+# Prints, for models whose jit_compile Keras decides ("auto"): a compiled model's, an uncompiled
+# model's (its predict), then one compiled with an explicit jit_compile=False; and whether a GPU is here.
+JIT_COMPILE_DECISIONS = """\
+import gan_lab
+import keras
+import tensorflow as tf
+
+
+def model():
+    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+
+
+compiled, uncompiled, explicit = model(), model(), model()
+compiled.compile(loss="mse")
+explicit.compile(loss="mse", jit_compile=False)
+gpu = bool(tf.config.list_physical_devices("GPU"))
+print(compiled.jit_compile, uncompiled.jit_compile, explicit.jit_compile, gpu)
+"""
+
+
+def jit_compile_decisions(setting):
+    """Run JIT_COMPILE_DECISIONS in a fresh Python with GAN_LAB_JIT_COMPILE=`setting` (None: unset)."""
+    result = subprocess.run([sys.executable, "-c", JIT_COMPILE_DECISIONS], capture_output=True, text=True,
+                            timeout=300, env=environment_with(GAN_LAB_JIT_COMPILE=setting))
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_gan_lab_jit_compile_1_turns_xla_on_as_on_a_gpu_and_keeps_an_explicit_choice():
+    assert jit_compile_decisions("1")[:3] == ["True", "True", "False"]
+
+
+@pytest.mark.parametrize("setting", [None, "0"])
+def test_without_gan_lab_jit_compile_keras_turns_xla_on_only_on_a_gpu(setting):
+    compiled, uncompiled, explicit, gpu = jit_compile_decisions(setting)
+    assert compiled == uncompiled == gpu and explicit == "False"
+
+
+@pytest.mark.parametrize("value", ["yes", "2"])
+def test_another_value_of_gan_lab_jit_compile_stops_the_import_with_one_line_naming_what_is_accepted(value):
+    result = subprocess.run([sys.executable, "-c", "import gan_lab"], capture_output=True, text=True,
+                            timeout=120, env=environment_with(GAN_LAB_JIT_COMPILE=value))
+    assert result.returncode != 0
+    assert result.stderr.splitlines()[-1] == (
+        f"gan_lab.xla.SettingError: GAN_LAB_JIT_COMPILE must be 1 (XLA on, as on a GPU) or 0 or unset "
+        f"(Keras decides), got {value!r}")

@@ -6,11 +6,14 @@ import re
 
 import nbformat
 import pytest
-from notebook_helpers import answer_cell, generator_notebook, graded_cell, notebook
+from nbformat.v4 import new_markdown_cell
+from notebook_helpers import (
+    answer_cell, generator_notebook, graded_cell, nbgrader as nbgrader_metadata, notebook, written_cell,
+)
 
 from gan_lab.notebook_io import (
-    NotebookError, answer_cells, grade_ids, graded_cells, is_answer, is_check, keep_previous, nbgrader,
-    parse_notebook, read_notebook, stamped_path, write_atomically,
+    NotebookError, answer_cells, grade_ids, graded_cells, is_answer, is_check, is_written_answer, keep_previous,
+    nbgrader, parse_notebook, read_notebook, stamped_path, write_atomically, written_answer_cells, written_points,
 )
 
 
@@ -32,6 +35,34 @@ def test_nbgrader_helpers_tell_answers_from_checks():
     assert [is_answer(c) for c in nb.cells] == [True, False] and [is_check(c) for c in nb.cells] == [False, True]
     assert answer_cells(nb) == [nb.cells[0]] and graded_cells(nb) == [nb.cells[1]]
     assert grade_ids(nb) == {"make-noise", "check-noise"}
+
+
+def test_a_written_answer_is_a_graded_markdown_answer_and_never_a_code_answer_or_check():
+    region = new_markdown_cell("### BEGIN SOLUTION\nx\n### END SOLUTION",
+                               metadata=nbgrader_metadata("region", solution=True))
+    nb = notebook(answer_cell("x = 1", "make-noise"), graded_cell("check(x)", "check-noise"),
+                  written_cell("Because tanh matches [-1, 1].", "why-tanh"), region)
+    assert [is_written_answer(c) for c in nb.cells] == [False, False, True, False]
+    assert written_answer_cells(nb) == [nb.cells[2]]
+    assert answer_cells(nb) == [nb.cells[0]] and graded_cells(nb) == [nb.cells[1]]
+    assert "why-tanh" in grade_ids(nb)
+
+
+def test_written_points_are_read_as_a_number():
+    assert written_points(written_cell("answer", points=2)) == 2.0
+    assert written_points(written_cell("answer", points=0.5)) == 0.5
+
+
+@pytest.mark.parametrize("points, has", [(None, "no points"), (0, "points 0"), (-1, "points -1"),
+                                         ("2", "points '2'"), (True, "points True"), (float("nan"), "points nan")])
+def test_written_points_missing_or_not_positive_are_a_one_line_error_saying_the_fix(points, has):
+    cell = written_cell("answer")
+    cell.metadata["nbgrader"].pop("points")
+    if points is not None:
+        cell.metadata["nbgrader"]["points"] = points
+    with pytest.raises(NotebookError, match=f"has {re.escape(has)}: set \"points\": 1") as caught:
+        written_points(cell)
+    assert "\n" not in str(caught.value)
 
 
 @pytest.mark.parametrize("data, strict, message", [

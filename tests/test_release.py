@@ -7,15 +7,17 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from notebook_helpers import notebook, written_cell
 
 from gan_lab.authoring.release import closed_module, release
 from gan_lab.authoring.student_version import LabToolError
-from gan_lab.notebook_io import is_answer, is_check
+from gan_lab.notebook_io import is_answer, is_check, is_written_answer, written_answer_cells
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 CONCEPTS = ROOT / "notebooks"
 REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.DOTALL)
+WORDS = 8  # a written answer is often one long line: any 8 of its words in a row make a run
 
 
 def lines_of(text):
@@ -23,32 +25,48 @@ def lines_of(text):
     return [line.strip() for line in text.splitlines() if len(line.strip()) >= 12]
 
 
-def answer_runs():
-    """{three consecutive non-trivial lines of a solution region or hidden test: lab it comes from}."""
+def solution_regions(cell):
+    """A solution cell's answers: its solution regions and hidden tests, or a written answer as a whole."""
+    regions = [match.group(2) for match in REGION.finditer(cell.source)]
+    return regions or ([cell.source] if is_written_answer(cell) else [])
+
+
+def runs_of(text, prose):
+    """The runs of an answer: three consecutive non-trivial lines of code, or WORDS consecutive words of prose."""
+    if prose:
+        words = text.split()
+        runs = [" ".join(words[start:start + WORDS]) for start in range(max(len(words) - WORDS, 0) + 1)]
+        return [run for run in runs if len(run) >= 12]  # as for lines: a very short answer is too common to tell
+    lines = lines_of(text)
+    return ["\n".join(lines[start:start + 3]) for start in range(len(lines) - 2)]
+
+
+def answer_runs(solutions=SOLUTIONS):
+    """{run of a solution region, hidden test or written answer: lab it comes from}."""
     runs = {}
-    for path in sorted(SOLUTIONS.glob("*.ipynb")):
+    for path in sorted(Path(solutions).glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
-            for match in REGION.finditer(cell.source):
-                lines = lines_of(match.group(2))
-                for start in range(len(lines) - 2):
-                    runs.setdefault("\n".join(lines[start:start + 3]), path.stem)
+            for region in solution_regions(cell):
+                for run in runs_of(region, prose=cell.cell_type == "markdown"):
+                    runs.setdefault(run, path.stem)
     return runs
 
 
-def file_lines(path):
-    """A hand-out file's non-trivial lines: every cell's source of a notebook, else the text."""
+def file_text(path):
+    """A hand-out file's text: every cell's source of a notebook, else the text."""
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".ipynb":
         text = "\n".join(cell.source for cell in nbformat.reads(text, as_version=4).cells)
-    return "\n".join(lines_of(text))
+    return text
 
 
 def leaks(folder, runs):
-    """{hand-out file: set of labs whose answer runs it holds}."""
+    """{hand-out file: set of labs whose answer runs it holds (code line by line, prose word by word)}."""
     found = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        text = file_lines(path)
-        labs = {lab for run, lab in runs.items() if run in text}
+        text = file_text(path)
+        lines, words = "\n".join(lines_of(text)), " ".join(text.split())
+        labs = {lab for run, lab in runs.items() if run in lines or run in words}
         if labs:
             found[path.relative_to(folder).as_posix()] = labs
     return found
@@ -91,6 +109,25 @@ def test_check_cells_are_locked_and_answers_undeletable_in_every_lab(hand_out):
             assert (cell.metadata["editable"], cell.metadata["deletable"]) == (False, False), path
             assert cell.metadata["nbgrader"]["locked"] is True
         assert all(cell.metadata["deletable"] is False for cell in cells if is_answer(cell))
+        assert all(cell.metadata["deletable"] is False and cell.metadata.get("editable", True)
+                   and cell.source == "YOUR ANSWER HERE" for cell in cells if is_written_answer(cell))
+
+
+def test_a_written_answer_is_blanked_in_the_hand_out_and_the_leak_test_would_catch_it(tmp_path):
+    """A one-line model answer (too short for the three-line runs of code) is still recognised if it leaks."""
+    solutions, concepts, out = tmp_path / "solutions", tmp_path / "notebooks", tmp_path / "out"
+    for folder in (solutions, concepts):
+        folder.mkdir()
+    answer = "The minimax generator loss saturates when the discriminator rejects every fake with confidence."
+    nbformat.write(notebook(written_cell(answer, grade_id="why_saturate")), solutions / "lab01_words.ipynb")
+    release(out, solutions, concepts)
+    runs = answer_runs(solutions)
+    assert leaks(out, runs) == {}
+    (written,) = written_answer_cells(nbformat.read(out / "labs" / "lab01_words.ipynb", as_version=4))
+    assert written.source == "YOUR ANSWER HERE" and written.metadata["deletable"] is False
+    (out / "labs" / "notes.md").write_text("Hint: the minimax generator loss saturates when the\ndiscriminator "
+                                           "rejects every fake.\n")
+    assert leaks(out, runs) == {"labs/notes.md": {"lab01_words"}}
 
 
 def test_a_closed_lab_adds_its_code_and_nothing_of_the_other_labs(tmp_path):

@@ -5,13 +5,14 @@ import ast
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
-from notebook_helpers import answer_cell, generator_notebook, graded_cell, nbgrader, notebook
+from notebook_helpers import answer_cell, generator_notebook, graded_cell, nbgrader, notebook, written_cell
 
 from gan_lab.authoring.student_version import (
     LabToolError,
     check_cells,
     find_solution_cells,
     first_exercise_index,
+    student_source,
     student_version,
 )
 
@@ -77,6 +78,55 @@ def test_markdown_region_becomes_your_answer_here():
     )
     (lab_cell,) = lab_of(cell)
     assert lab_cell.source == "Why does the generator use tanh?\n\nYOUR ANSWER HERE"
+
+
+MODEL_ANSWER = "Real images are scaled to [-1, 1], and tanh maps onto exactly that range."
+
+
+def test_a_written_answer_becomes_exactly_your_answer_here_and_its_model_answer_is_gone():
+    solution = notebook(new_markdown_cell("Why does the generator end in tanh?", id="question"),
+                        written_cell(MODEL_ANSWER, grade_id="why-tanh"))
+    lab = student_version(solution, SOURCE)
+    question, answer = lab.cells[1:]
+    assert answer.source == "YOUR ANSWER HERE" and question.source == "Why does the generator end in tanh?"
+    assert "scaled to" not in nbformat.writes(lab)
+    assert student_source(solution.cells[1]) == "YOUR ANSWER HERE"
+
+
+def test_a_written_answer_keeps_its_points_and_grade_id_and_students_can_type_in_it_but_not_delete_it():
+    cell = written_cell(MODEL_ANSWER, grade_id="why-tanh", points=3)
+    cell.metadata.update(editable=False)
+    cell.metadata["nbgrader"]["locked"] = True
+    (lab_cell,) = lab_of(cell)
+    assert lab_cell.cell_type == "markdown" and lab_cell.id == "why-tanh"
+    assert lab_cell.metadata == {"nbgrader": {"grade": True, "grade_id": "why-tanh", "locked": False, "points": 3,
+                                              "schema_version": 3, "solution": True}, "deletable": False}
+
+
+def test_a_written_answer_with_markers_keeps_the_text_around_them():
+    cell = written_cell("Explain mode collapse.\n\n### BEGIN SOLUTION\n" + MODEL_ANSWER + "\n### END SOLUTION")
+    (lab_cell,) = lab_of(cell)
+    assert lab_cell.source == "Explain mode collapse.\n\nYOUR ANSWER HERE"
+
+
+@pytest.mark.parametrize("points", [None, 0, -2, "2", True], ids=["missing", "zero", "negative", "text", "bool"])
+def test_a_written_answer_without_positive_points_is_a_one_line_error_naming_notebook_grade_id_and_fix(points):
+    cell = written_cell(MODEL_ANSWER, grade_id="why-tanh")
+    cell.metadata["nbgrader"].pop("points")
+    if points is not None:
+        cell.metadata["nbgrader"]["points"] = points
+    with pytest.raises(LabToolError) as caught:
+        lab_of(new_markdown_cell("intro", id="intro"), cell)
+    message = str(caught.value)
+    assert message.startswith("solutions/lab01_generator.ipynb, cell 2 of 2 (grade_id 'why-tanh'): ")
+    assert message.endswith('set "points": 1 (or more) in its nbgrader metadata.') and "\n" not in message
+
+
+def test_a_markdown_answer_without_markers_or_grade_is_an_error_rather_than_a_leak():
+    cell = new_markdown_cell(MODEL_ANSWER, id="loose", metadata=nbgrader("loose", solution=True))
+    with pytest.raises(LabToolError, match=r"cell 1 of 1 \(grade_id 'loose'\): a Markdown answer cell without "
+                                           r"solution markers must be a written answer; set nbgrader grade: true"):
+        lab_of(cell)
 
 
 def test_hidden_tests_are_removed_with_their_markers():
@@ -174,6 +224,8 @@ def test_exercise_and_check_cell_indices():
     assert first_exercise_index(nb) == 1
     assert check_cells(nb) == [2]
     assert first_exercise_index(notebook(new_markdown_cell("no exercises"))) is None
+    nb.cells.append(written_cell(MODEL_ANSWER))
+    assert check_cells(nb) == [2]  # a written answer is graded by hand: no check can fail on it
 
 
 # ---- marker errors -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from gan_lab.authoring.student_version import student_source
 from gan_lab.grading.submissions import (
     check_cell_changes, defined_names, find_submissions, match_answers, read_submission,
 )
+from gan_lab.grading.gradebook import feedback_name, spreadsheet_safe
 from grading_helpers import SOLUTIONS, reference, submission, without_cells, write
 
 from gan_lab.notebook_io import NotebookError
@@ -210,3 +211,112 @@ def test_reading_refuses_links_and_special_files_without_blocking(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(NotebookError, match="not a regular file"):
         read_submission(fifo)  # opened non-blocking: a FIFO with no writer must not hang the grader
+
+
+MAILED = "第1次实验-2023001234-张三"  # the course's name for Lab 01 handed in by student 2023001234
+
+
+def test_a_mailed_notebook_is_the_student_whose_number_it_carries(tmp_path):
+    path = write(tmp_path, MAILED, submission())
+    [found] = find_submissions([path], LAB)
+    assert (found.student, found.name, found.path, found.problem) == ("2023001234", "张三", path, "")
+
+
+def test_a_flat_folder_of_mailed_notebooks_is_a_class_of_student_numbers(tmp_path):
+    write(tmp_path, MAILED, submission())
+    write(tmp_path, "第1次实验-2023005678-李四", submission())
+    found = find_submissions([tmp_path], LAB)
+    assert [(s.student, s.name, s.path.name) for s in found] == [
+        ("2023001234", "张三", f"{MAILED}.ipynb"), ("2023005678", "李四", "第1次实验-2023005678-李四.ipynb")]
+
+
+def test_a_folder_holding_one_mailed_notebook_is_a_class_not_a_student_named_after_the_folder(tmp_path):
+    (tmp_path / "lab01-mail").mkdir()
+    write(tmp_path / "lab01-mail", MAILED, submission())
+    [found] = find_submissions([tmp_path / "lab01-mail"], LAB)
+    assert found.student == "2023001234"
+
+
+@pytest.mark.parametrize("stem", [
+    "第1次实验_2023001234_张三", "第1次实验－2023001234－张三", "第1次实验 - 2023001234 - 张三", "第1次实验——2023001234——张三",
+    "第１次实验-２０２３００１２３４-张三", "第一次实验-2023001234-张三", "第1次实验 2023001234 张三", "第 1 次实验-2023001234-张三 ",
+])
+def test_the_separators_and_digits_a_student_plausibly_types_are_read(tmp_path, stem):
+    [found] = find_submissions([write(tmp_path, stem, submission())], LAB)
+    assert (found.student, found.name) == ("2023001234", "张三")
+
+
+def test_a_latin_name_with_spaces_is_kept_whole(tmp_path):
+    [found] = find_submissions([write(tmp_path, "第1次实验-2023001234-Zhang San", submission())], LAB)
+    assert (found.student, found.name) == ("2023001234", "Zhang San")
+
+
+def test_a_mailed_notebook_of_another_lab_is_a_wrong_lab_row_saying_why(tmp_path):
+    write(tmp_path, MAILED, submission())
+    write(tmp_path, "第2次实验-2023005678-李四", submission("lab02_discriminator"))
+    li = find_submissions([tmp_path], LAB)[1]
+    assert (li.student, li.path, li.status) == ("2023005678", None, "wrong_lab")
+    assert li.problem == ("第2次实验-2023005678-李四.ipynb is named for lab 2, not lab 1: grade it with --lab lab02, "
+                          "or rename it if it is lab 1")
+
+
+def test_another_lab_s_notebook_beside_this_lab_s_adds_no_second_row(tmp_path):
+    write(tmp_path, MAILED, submission())
+    write(tmp_path, "第2次实验-2023001234-张三", submission("lab02_discriminator"))
+    assert [(s.student, s.path.name) for s in find_submissions([tmp_path], LAB)] == [("2023001234", f"{MAILED}.ipynb")]
+
+
+def test_several_other_labs_notebooks_of_one_student_are_one_row_naming_each(tmp_path):
+    for lab in (2, 3):
+        write(tmp_path, f"第{lab}次实验-2023005678-李四", submission())
+    [li] = find_submissions([tmp_path], LAB)
+    assert (li.student, li.status) == ("2023005678", "wrong_lab")
+    assert "第2次实验-2023005678-李四.ipynb is named for lab 2" in li.problem
+    assert "; 第3次实验-2023005678-李四.ipynb is named for lab 3" in li.problem
+
+
+def test_two_mailed_notebooks_of_the_lab_with_one_student_number_are_a_one_line_error_naming_both(tmp_path):
+    first = write(tmp_path, MAILED, submission())
+    second = write(tmp_path, "第1次实验_2023001234_张三 改", submission())
+    with pytest.raises(NotebookError) as error:
+        find_submissions([tmp_path], LAB)
+    assert str(error.value) == (f"{first} and {second} both carry student number 2023001234 for this lab: keep the "
+                                "one to grade, move the other out of the submissions and grade again")
+
+
+@pytest.mark.parametrize("stem", ["第1次实验-张三-2023001234", "第1次实验-=cmd-张三", "第1次实验-2023001234",
+                                  "lab01 张三 2023001234", "第1次实验-2023001234-张三\x1b[2J"])
+def test_names_not_following_the_pattern_keep_the_file_name_as_the_id(tmp_path, stem):
+    write(tmp_path, "bob", submission())
+    path = write(tmp_path, stem, submission())
+    found = find_submissions([tmp_path], LAB)
+    assert [s.student for s in found if s.path == path] == [stem]
+
+
+def test_a_name_that_could_inject_a_path_is_not_read_as_a_name(tmp_path):
+    path = write(tmp_path, "第1次实验-2023001234-..\\..\\etc", submission())
+    [found] = find_submissions([path], LAB)
+    assert found.student == path.stem and found.name == ""
+    assert "/" not in feedback_name(found.student) and "\\" not in feedback_name(found.student)
+
+
+@pytest.mark.parametrize("stem, student", [(MAILED, "2023001234"), ("第1次实验-SA23001234-买买提·艾力", "SA23001234")])
+def test_a_student_number_is_a_safe_feedback_file_name_and_csv_cell(tmp_path, stem, student):
+    [found] = find_submissions([write(tmp_path, stem, submission())], LAB)
+    assert found.student == student
+    assert feedback_name(found.student) == f"{student}.md" and spreadsheet_safe(found.student) == student
+
+
+def test_a_student_folder_holding_mailed_notebooks_of_several_labs_gives_this_lab_s(tmp_path):
+    (tmp_path / "zhang" / "mail").mkdir(parents=True)
+    path = write(tmp_path / "zhang" / "mail", MAILED, submission())
+    write(tmp_path / "zhang" / "mail", "第2次实验-2023001234-张三", submission("lab02_discriminator"))
+    [found] = find_submissions([tmp_path / "zhang"], LAB)
+    assert (found.student, found.path) == ("zhang", path)
+
+
+def test_a_mailed_notebook_that_is_a_link_is_refused_under_the_student_number(tmp_path):
+    write(tmp_path, "第1次实验-2023005678-李四", submission())
+    (tmp_path / f"{MAILED}.ipynb").symlink_to(SOLUTION)
+    found = {s.student: s for s in find_submissions([tmp_path], LAB)}
+    assert (found["2023001234"].path, found["2023001234"].status) == (None, "unreadable")

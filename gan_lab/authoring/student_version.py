@@ -2,8 +2,10 @@
 
 A lab is its solution notebook with each `### BEGIN SOLUTION` ... `### END SOLUTION` region
 replaced by a placeholder, each `### BEGIN HIDDEN TESTS` ... `### END HIDDEN TESTS` region
-removed (nbgrader conventions), outputs cleared and a notice on top. As nbgrader's release does,
-check cells are locked (not editable, not deletable) and answer cells cannot be deleted.
+removed (nbgrader conventions), outputs cleared and a notice on top. A written answer (a manually
+graded Markdown cell) without markers is its model answer as a whole, so it becomes nbgrader's
+`YOUR ANSWER HERE`. As nbgrader's release does, check cells are locked (not editable, not
+deletable) and answer cells cannot be deleted.
 """
 
 import ast
@@ -13,7 +15,7 @@ import json
 
 import nbformat
 
-from gan_lab.notebook_io import NotebookError, is_answer, is_check, nbgrader
+from gan_lab.notebook_io import NotebookError, is_answer, is_check, is_written_answer, nbgrader, written_points
 
 MARKERS = {
     "### BEGIN SOLUTION": ("begin", "solution"),
@@ -23,6 +25,7 @@ MARKERS = {
 }
 _MARKER_WORDS = {" ".join(marker.lstrip("# ").split()): marker for marker in MARKERS}
 _END_OF = {"solution": "### END SOLUTION", "hidden": "### END HIDDEN TESTS"}
+WRITTEN_PLACEHOLDER = "YOUR ANSWER HERE"  # nbgrader's own, for a written answer
 
 NOTICE_ID = "generated-notice"
 NOTICE = (
@@ -47,8 +50,8 @@ def first_exercise_index(nb):
 
 
 def check_cells(nb):
-    """Return the indices of the graded (`nbgrader.grade`) cells."""
-    return [index for index, cell in enumerate(nb.cells) if nbgrader(cell).get("grade")]
+    """Return the indices of the check cells (graded code cells; written answers are not checks)."""
+    return [index for index, cell in enumerate(nb.cells) if is_check(cell)]
 
 
 def _describe_cell(source_name, nb, index):
@@ -75,7 +78,7 @@ def _marker(line, where, number):
 def _placeholder(cell_type, indent):
     if cell_type == "code":
         return [indent + "# YOUR CODE HERE", indent + "raise NotImplementedError()"]
-    return [indent + "YOUR ANSWER HERE"]
+    return [indent + WRITTEN_PLACEHOLDER]
 
 
 def _strip_regions(source, cell_type, where):
@@ -147,9 +150,33 @@ def _check_python(code, where):
         )
 
 
+def _blanked(cell, where):
+    """Return (student source, kinds of region found): regions stripped, a written answer blanked whole."""
+    source, found = _strip_regions(cell.source, cell.cell_type, where)
+    if cell.cell_type != "markdown" or not nbgrader(cell).get("solution") or "solution" in found:
+        return source, found
+    if not is_written_answer(cell):  # its text would reach the students as it is
+        raise LabToolError(
+            f"{where}: a Markdown answer cell without solution markers must be a written answer; "
+            "set nbgrader grade: true and points, or put the model answer between "
+            "### BEGIN SOLUTION and ### END SOLUTION."
+        )
+    return WRITTEN_PLACEHOLDER, found
+
+
+def _check_points(cell, where):
+    """Raise LabToolError when a written answer has no positive points."""
+    if is_written_answer(cell):
+        try:
+            written_points(cell)
+        except NotebookError as error:
+            raise LabToolError(f"{where}: {error}.") from None
+
+
 def _student_cell(cell, where):
     cell = copy.deepcopy(cell)
-    cell.source, found = _strip_regions(cell.source, cell.cell_type, where)
+    _check_points(cell, where)
+    cell.source, found = _blanked(cell, where)
     if "solution" in found and not nbgrader(cell).get("solution"):
         raise LabToolError(
             f"{where}: has solution markers but its metadata lacks nbgrader.solution = true; "
@@ -172,6 +199,10 @@ def _lock(cell):
         cell.metadata["nbgrader"]["locked"] = True
     elif is_answer(cell):
         cell.metadata["deletable"] = False
+    elif is_written_answer(cell):  # students type in it, whatever the solution's cell said
+        cell.metadata.pop("editable", None)
+        cell.metadata["deletable"] = False
+        cell.metadata["nbgrader"]["locked"] = False
 
 
 def _notice_cell(nb):
@@ -189,7 +220,7 @@ def _is_notice(cell):
 
 def student_source(cell, where="cell"):
     """The source a student sees for a solution notebook cell: answers blanked, hidden tests removed."""
-    return _strip_regions(cell.source, cell.cell_type, where)[0]
+    return _blanked(cell, where)[0]
 
 
 def cells_digest(cells):

@@ -16,6 +16,7 @@ from gan_lab.grading.gradebook import STATUSES, summary_table, write_feedback, w
 from gan_lab.grading.notebook import exercises_of
 from gan_lab.grading.run import Grader, GradingSettings, progress_line
 from gan_lab.grading.submissions import find_submissions
+from gan_lab.grading.written import written_questions
 from gan_lab.notebook_io import NotebookError, grade_ids, keep_previous, read_notebook, writable_folder
 
 
@@ -43,6 +44,14 @@ def _other_labs(solutions, lab_path):
             except NotebookError:
                 continue
     return labs
+
+
+def _exercises(reference, lab_path):
+    """The lab's checks, then its written answers (graded by hand)."""
+    try:
+        return exercises_of(reference) + written_questions(reference)
+    except NotebookError as error:
+        raise GradingError(f"{lab_path}: {error}") from None
 
 
 def _earlier_labs_cell(solutions, lab_path):
@@ -103,6 +112,7 @@ def grade_lab(submissions, lab, out="grades", jobs=1, cell_timeout=CELL_TIMEOUT_
         solutions = find_solutions(solutions)
         lab_path = find_lab(solutions, lab)
         reference = read_notebook(lab_path)
+        exercises = _exercises(reference, lab_path)
         found = find_submissions(submissions, lab_path.name)
         out_path = Path(out).resolve()
         inputs = [Path(path).resolve() for path in submissions]
@@ -131,7 +141,7 @@ def grade_lab(submissions, lab, out="grades", jobs=1, cell_timeout=CELL_TIMEOUT_
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print(file=stderr)
-    _write(out_path, Path(out), lab_path.stem, exercises_of(reference), results, stdout)
+    _write(out_path, Path(out), lab_path.stem, exercises, results, stdout)
     return results
 
 
@@ -147,4 +157,8 @@ def _write(out_path, shown, lab_name, exercises, results, stdout):
     if counts["not_graded"]:
         print(f"interrupted: {counts['not_graded']} submission(s) not graded; grade them again to complete the "
               "gradebook", file=stdout)
+    written = [exercise.grade_id for exercise in exercises if exercise.manual]
+    if written:
+        print(f"written answers to grade by hand: {', '.join(written)}: fill in their (manual) columns; "
+              "each student's answers are in their feedback file", file=stdout)
     print(f"gradebook: {shown / 'gradebook.csv'}; feedback: {shown / 'feedback'}/", file=stdout)

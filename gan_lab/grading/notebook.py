@@ -1,8 +1,9 @@
 """The grading notebook nbval runs for one student: the reference's cells with the student's answers.
 
 Every code cell comes from the reference solution except the answer cells, which hold the
-student's code. Each check cell keeps its hidden tests and its stored output (what nbval compares)
-and starts by importing the checks afresh and verifying that they are the kit's own, untouched:
+student's code; Markdown cells, written answers among them, are left out (gan_lab.grading.written).
+Each check cell keeps its hidden tests and its stored output (what nbval compares) and starts by
+importing the checks afresh and verifying that they are the kit's own, untouched:
 a replaced module, a check function from elsewhere or a swallowed exception shows up as an error
 that the grader turns into the `review` status.
 """

@@ -24,6 +24,7 @@ from gan_lab.grading.notebook import grading_notebook
 from gan_lab.grading.scan import review_notes
 from gan_lab.grading.score import score
 from gan_lab.grading.submissions import check_cell_changes, match_answers, read_submission
+from gan_lab.grading.written import written_answers
 from gan_lab.notebook_io import NotebookError, answer_cells, grade_ids, notebook_text
 
 UNSANDBOXED = "graded without sandbox"
@@ -60,6 +61,7 @@ class _Job:
     answers: object
     notes: list
     review: list
+    written: dict  # written answer text by grade_id, for the instructor (never run)
 
 
 def _batches(jobs, workers):
@@ -102,13 +104,13 @@ class Grader:
             other = next((name for name, lab_ids in settings.other_labs.items() if ids & lab_ids), None)
             if other:
                 return StudentResult(submission.student, "wrong_lab", notes=[f"this is a {other} notebook"])
-        answers = match_answers(settings.reference, notebook)
-        notes = answers.notes + check_cell_changes(settings.reference, notebook)
+        answers, written = match_answers(settings.reference, notebook), written_answers(settings.reference, notebook)
+        notes = answers.notes + written.notes + check_cell_changes(settings.reference, notebook)
         review = review_notes(answers.sources)
         if any(marker in cell.source for cell in notebook.cells for marker in _SOLUTION_MARKERS):
             review.append("the notebook holds the solution's markers or hidden tests (a copy of the solution?): "
                           "review this submission by hand")
-        return _Job(submission, number, answers, notes, review)
+        return _Job(submission, number, answers, notes, review, written.sources)
 
     def _write_notebooks(self, root, batch):
         """Write each job's grading notebook in its own folder of `root`; return the folders, the
@@ -181,17 +183,17 @@ class Grader:
         return outcomes, failure
 
     def _result(self, job, notebook, outcomes, failure):
-        student = job.submission.student
-        notes = list(job.notes)
+        student, notes, written = job.submission.student, list(job.notes), job.written
         if isinstance(outcomes, str):
-            return StudentResult(student, "grader_error", notes=[*notes, outcomes])
+            return StudentResult(student, "grader_error", notes=[*notes, outcomes], written=written)
         if outcomes is None:
             if self.stopped.is_set():
-                return StudentResult(student, "not_graded", notes=["the grader was interrupted"])
-            return StudentResult(student, "grader_error", notes=[*notes, failure or "nbval did not finish it"])
+                return StudentResult(student, "not_graded", notes=["the grader was interrupted"], written=written)
+            return StudentResult(student, "grader_error", notes=[*notes, failure or "nbval did not finish it"],
+                                 written=written)
         checks, status, tampered = score(self.settings.reference, notebook, outcomes)
         review = [*job.review, *tampered]
-        return StudentResult(student, "review" if review else status, checks, [*notes, *review])
+        return StudentResult(student, "review" if review else status, checks, [*notes, *review], written)
 
     def _grade_batch(self, batch):
         if self.stopped.is_set():

@@ -2,7 +2,7 @@
 
 from gan_lab.grading.gradebook import CheckResult
 from gan_lab.grading.notebook import TAMPERED, exercises_of, without_tokens
-from gan_lab.notebook_io import nbgrader
+from gan_lab.notebook_io import is_check, nbgrader
 
 REWRITTEN = "the check cell did not run to its end as sent (something rewrote or cut it short)"
 
@@ -25,7 +25,7 @@ def _hint(outcome):
 def score(reference, notebook, outcomes):
     """Turn nbval cell outcomes into (CheckResult per check, status, notes)."""
     numbers = {nbgrader(cell).get("grade_id"): number for number, cell in enumerate(notebook.cells)
-               if nbgrader(cell).get("grade")}
+               if is_check(cell)}
     died = any(outcome["result"] == "kernel_died" for outcome in outcomes.values())
     unrun = {"result": "not_run", "message": "not run: the kernel died in an earlier cell (code there ended "
              "or crashed Python, e.g. os._exit)" if died else "not run"}

@@ -1,10 +1,12 @@
 """Student submissions for `gan-lab grade`: find them, read them, match their answers to the lab.
 
 Each SUBMISSION argument is one student's notebook file (id: the file name) or folder (id: the
-folder name). A folder holding several notebooks at its top level, or the collected.csv of
-`gan-lab collect`, is taken as a class folder: each notebook in it, and each sub-folder, is one student. Nothing here writes anything, and nothing
-follows a symbolic link: a linked notebook is refused with a note (it could point at the solution),
-and linked folders are not entered.
+folder name). A notebook mailed under the course's name 第n次实验-学号-姓名.ipynb is the student's
+whose number (学号) it carries, and is not graded as another lab than its n. A folder holding several
+notebooks at its top level, or one such mailed notebook, or the collected.csv of `gan-lab collect`,
+is taken as a class folder: each notebook in it, and each sub-folder, is one student. Nothing here
+writes anything, and nothing follows a symbolic link: a linked notebook is refused with a note (it
+could point at the solution), and linked folders are not entered.
 """
 
 import ast
@@ -18,6 +20,7 @@ from pathlib import Path
 from gan_lab import notebook_io
 from gan_lab.notebook_io import NotebookError, answer_cells, graded_cells, nbgrader, parse_notebook
 from gan_lab.authoring.student_version import python_syntax_error, student_source
+from gan_lab.report import lab_number, parse_hand_in_name
 
 COLLECTED = "collected.csv"  # written by `gan-lab collect` at the top of the class folder it makes
 
@@ -30,6 +33,12 @@ class Submission:
     path: Path | None
     problem: str = ""
     status: str = "no_notebook"
+    name: str = ""  # the student's name, from a mailed file's name (the gradebook has no column for it)
+    hand_in: Path | None = None  # the mailed file (第n次实验-学号-姓名.ipynb) the student id was read from
+
+
+class DuplicateHandIn(NotebookError):
+    """Two mailed notebooks of the lab carry one student number; the message names both files."""
 
 
 @dataclass
@@ -78,9 +87,29 @@ def _one_notebook(student, path):
     return _linked(student, path.name) if path.is_symlink() else Submission(student, path)
 
 
+def _notebook(path, lab_file):
+    """One notebook file's Submission: its student is the 学号 of a mailed name, else the file name."""
+    hand_in, lab = parse_hand_in_name(path.name), lab_number(lab_file)
+    if hand_in is None:
+        return _one_notebook(path.stem, path)
+    if lab is not None and hand_in.lab != lab:
+        return Submission(hand_in.student_id, None, f"{path.name} is named for lab {hand_in.lab}, not lab {lab}: "
+                          f"grade it with --lab lab{hand_in.lab:02d}, or rename it if it is lab {lab}",
+                          status="wrong_lab", name=hand_in.name, hand_in=path)
+    found = _one_notebook(hand_in.student_id, path)
+    found.name, found.hand_in = hand_in.name, path
+    return found
+
+
+def _is_lab_file(path, lab_file):
+    """The lab's notebook by name: the lab's own file name, or a mailed name of the lab's number."""
+    hand_in = parse_hand_in_name(path.name)
+    return path.name == lab_file or (hand_in is not None and hand_in.lab == lab_number(lab_file))
+
+
 def _one_student(folder, lab_file):
     notebooks = _notebooks_below(folder)
-    named = [path for path in notebooks if path.name == lab_file]
+    named = [path for path in notebooks if _is_lab_file(path, lab_file)]
     if len(notebooks) == 1 or len(named) == 1:
         chosen = (named if len(named) == 1 else notebooks)[0]
         if chosen.is_symlink():
@@ -101,7 +130,7 @@ def _class_folder(folder, lab_file):
     for entry in _entries(folder):
         path = Path(entry.path)
         if _is_notebook(entry):
-            students.append(_one_notebook(path.stem, path))
+            students.append(_notebook(path, lab_file))
         elif entry.is_symlink():
             students.append(_linked(entry.name, entry.name))
         elif entry.is_dir(follow_symlinks=False):
@@ -110,25 +139,57 @@ def _class_folder(folder, lab_file):
 
 
 def _is_class(folder):
-    """A folder with several notebooks at its top level, or one `gan-lab collect` wrote, holds a class."""
+    """A folder with several notebooks at its top level, or a mailed one, or one `gan-lab collect` wrote,
+    holds a class."""
     notebooks = [entry for entry in _entries(folder) if _is_notebook(entry)]
-    return len(notebooks) > 1 or (Path(folder) / COLLECTED).is_file()
+    mailed = any(parse_hand_in_name(entry.name) for entry in notebooks)
+    return len(notebooks) > 1 or mailed or (Path(folder) / COLLECTED).is_file()
+
+
+def _refuse_two_hand_ins(found):
+    """Raise DuplicateHandIn when two mailed notebooks of the lab carry one student number."""
+    of_this_lab = {}
+    for submission in found:
+        if submission.hand_in and submission.status != "wrong_lab":
+            first = of_this_lab.setdefault(submission.student, submission.hand_in)
+            if first != submission.hand_in:
+                raise DuplicateHandIn(f"{first} and {submission.hand_in} both carry student number "
+                                      f"{submission.student} for this lab: keep the one to grade, move the other "
+                                      "out of the submissions and grade again")
+    return set(of_this_lab)
+
+
+def _one_row_per_hand_in(found):
+    """Fold the notebooks a student mailed for other labs into one wrong_lab row, none when the student
+    mailed this lab's too."""
+    handed_in, rows, other_labs = _refuse_two_hand_ins(found), [], {}
+    for submission in found:
+        if submission.status != "wrong_lab" or not submission.hand_in:
+            rows.append(submission)
+        elif submission.student in other_labs:
+            other_labs[submission.student].problem += "; " + submission.problem
+        elif submission.student not in handed_in:
+            other_labs[submission.student] = submission
+            rows.append(submission)
+    return rows
 
 
 def find_submissions(paths, lab_file):
-    """Expand SUBMISSION arguments into Submissions with unique student ids, in argument order."""
+    """Expand SUBMISSION arguments into Submissions with unique student ids, in argument order.
+
+    Raises DuplicateHandIn when two mailed notebooks of the lab carry one student number.
+    """
     found = []
     for path in map(Path, paths):
-        if path.is_symlink() and path.suffix == ".ipynb":
-            found.append(_one_notebook(path.stem, path))
-        elif path.is_file():
-            found.append(Submission(path.stem, path))
+        if (path.is_symlink() and path.suffix == ".ipynb") or path.is_file():
+            found.append(_notebook(path, lab_file))
         elif not path.is_dir():
             raise FileNotFoundError(f"{path}: no such file or folder; pass notebooks or folders of them")
         elif _is_class(path):
             found.extend(_class_folder(path, lab_file))
         else:
             found.append(_one_student(path, lab_file))
+    found = _one_row_per_hand_in(found)
     seen = {}
     for submission in found:  # two students called alice (from two folders) become alice, alice-2
         count = seen[submission.student] = seen.get(submission.student, 0) + 1
