@@ -2,7 +2,9 @@
 
 `quality_run` trains on the full MNIST training set for a training-time budget and prints, after
 each epoch, the elapsed training time, seconds per epoch, MNIST score, Frechet distance and the
-smallest and largest class share of 10,000 samples (evaluation time is not counted).
+smallest and largest class share of 10,000 samples (evaluation time is not counted). `epoch_run`
+trains a fixed number of epochs instead, resumably, and also scores the generator with batch norm
+using each batch's statistics.
 
 `speed_run` times the kit's harness (`fit` with the lab's `train_step`) against a plain two-tape
 `tf.function` loop on the same models and batches, and prints the ratio (target: <= 1.1);
@@ -14,6 +16,7 @@ bench_mlp_gan.py and bench_dcgan.py run them for the Lab03 and Lab04 references.
 import argparse
 import statistics
 import time
+from pathlib import Path
 
 import gan_lab  # noqa: F401  (selects the TensorFlow backend)
 
@@ -23,15 +26,18 @@ import tensorflow as tf
 from gan_lab.data import mnist_dataset
 from gan_lab.metrics import evaluate_images
 from gan_lab.authoring.reference import load_reference
-from gan_lab.training import fixed_noise, is_conditional
+from gan_lab.training import fixed_noise, is_conditional, train_gan
 
 SHARE_RANGE = (0.05, 0.15)
 
 
-def evaluate(gan):
-    """Score 10,000 samples from fixed noise."""
-    images = gan.generator.predict(fixed_noise(10000, gan.latent_dim, seed=1), verbose=0, batch_size=1000)
-    return evaluate_images(images)
+def evaluate(gan, batch_statistics=False):
+    """Score 10,000 samples from fixed noise (batch_statistics: batch norm in training mode, batches of 500)."""
+    noise = fixed_noise(10000, gan.latent_dim, seed=1)
+    if batch_statistics:
+        images = tf.concat([gan.generator(noise[i:i + 500], training=True) for i in range(0, len(noise), 500)], 0)
+        return evaluate_images(images.numpy())
+    return evaluate_images(gan.generator.predict(noise, verbose=0, batch_size=1000))
 
 
 def quality_run(reference, minutes, seed, score_target):
@@ -59,6 +65,69 @@ def quality_run(reference, minutes, seed, score_target):
               f"{reached[1] / 60:.1f} minutes of training")
     else:
         print(f"target NOT met within {minutes} minutes of training")
+
+
+class ScoreEachEpoch(keras.callbacks.Callback):
+    """After each epoch print, and append to a file, its seconds and the scores of 10,000 samples.
+
+    The seconds run from the epoch's start to its end, the kit's sample grid and checkpoint included
+    and the scoring left out. The generator is scored twice: batch norm with its moving averages
+    (inference, as everywhere in the kit) and with the statistics of each batch of 500 samples.
+    """
+
+    HEADER = (f"{'epoch':>5} {'s/epoch':>8} {'score':>6} {'distance':>9} {'min %':>6} {'max %':>6} "
+              f"{'bn-batch score':>14} {'distance':>9}")
+
+    def __init__(self, log_path, score_target):
+        super().__init__()
+        self.log_path, self.score_target = Path(log_path), score_target
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self.start
+        result, batch = evaluate(self.model), evaluate(self.model, batch_statistics=True)
+        shares = result["class_histogram"]
+        met = result["mnist_score"] >= self.score_target and SHARE_RANGE[0] <= min(shares) <= max(shares) <= SHARE_RANGE[1]
+        line = (f"{epoch + 1:>5} {seconds:>8.1f} {result['mnist_score']:>6.2f} {result['frechet_distance']:>9.2f} "
+                f"{100 * min(shares):>6.1f} {100 * max(shares):>6.1f} {batch['mnist_score']:>14.2f} "
+                f"{batch['frechet_distance']:>9.2f}{'  <- target' if met else ''}")
+        print(line, flush=True)
+        with self.log_path.open("a") as log:
+            log.write(line + "\n")
+
+
+def epoch_run(reference, epochs, seed, score_target, run_dir, make_gan=None, callbacks=(), settings="", images=None):
+    """Train exactly `epochs` full-MNIST epochs with the kit's train_gan, scoring after each one.
+
+    Checkpoints and the per-epoch figures (scores.txt) go to run_dir; running the same command
+    again resumes after the last finished epoch (the data order of the resumed epochs then differs
+    from an uninterrupted run, as after any resume). `settings` (a line naming the variant) is kept
+    in run_dir, and a resume with other settings stops with a one-line error. `images` limits the
+    training set, for a quick trial of the script.
+    """
+    run_dir = Path(run_dir)
+    settings_path = run_dir / "settings.txt"
+    if settings_path.exists() and settings_path.read_text().strip() != settings:
+        raise SystemExit(f"{run_dir} holds a run with other settings ({settings_path.read_text().strip()}): "
+                         "pass another --run-dir, or the same settings to resume it")
+    keras.utils.set_random_seed(seed)
+    gan = (make_gan or reference["make_gan"])(seed=seed)
+    dataset = mnist_dataset(reference["BATCH_SIZE"] * reference["K"], limit=images, seed=seed)
+    log_path = run_dir / "scores.txt"
+    print(ScoreEachEpoch.HEADER)
+    if log_path.exists():
+        print(log_path.read_text(), end="")
+    else:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        settings_path.write_text(settings + "\n")
+    scorer = ScoreEachEpoch(log_path, score_target)
+    train_gan(gan, dataset, epochs=epochs, out_dir=run_dir, resume=True, callbacks=[*callbacks, scorer],
+              verbose=0, show=False)
+    met = [line.split()[0] for line in log_path.read_text().splitlines() if line.endswith("<- target")]
+    print(f"target (score >= {score_target}, every class 5-15%) " +
+          (f"first met after epoch {met[0]}" if met else f"NOT met within {epochs} epochs"))
 
 
 def plain_step_function(gan, reference):
@@ -174,11 +243,21 @@ def print_environment():
           f"devices: {[d.device_type for d in tf.config.list_physical_devices()]}")
 
 
-def run_benchmark(model, args, score_target):
-    """Run the quality and speed parts for one reference GAN; return the reference namespace."""
+def run_benchmark(model, args, score_target, make_gan=None, callbacks=()):
+    """Run the quality and speed parts for one reference GAN; return the reference namespace.
+
+    With args.epochs it trains that many epochs (resumable, in args.run_dir) instead of a time budget;
+    make_gan(reference) may then return a variant builder, and callbacks are added to the training.
+    """
     reference = load_reference(model)
     print_environment()
-    if not args.skip_quality:
+    if getattr(args, "epochs", None):
+        settings = f"seed={args.seed} images={args.images} {getattr(args, 'variant', '')}"
+        epoch_run(reference, args.epochs, args.seed, score_target, args.run_dir,
+                  make_gan=make_gan(reference) if make_gan else None, callbacks=callbacks,
+                  settings=settings.strip(), images=args.images)
+    elif not args.skip_quality:
         quality_run(reference, args.minutes, args.seed, score_target)
-    speed_run(reference, args.timing_steps, args.seed)
+    if args.timing_steps:
+        speed_run(reference, args.timing_steps, args.seed)
     return reference

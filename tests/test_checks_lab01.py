@@ -2,6 +2,10 @@
 
 import gan_lab  # noqa: F401  (sets KERAS_BACKEND before Keras is imported)
 
+import json
+import re
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -10,9 +14,18 @@ from check_helpers import failure, named
 
 from gan_lab.checks import CheckFailed, check_build_generator, check_sample_noise
 
-NOISE_PASSED = "sample_noise: all 10 checks passed\n"
-GENERATOR_PASSED = "build_generator: all 10 checks passed\n"
+NOISE_PASSED = "sample_noise: all 11 checks passed\n"
+GENERATOR_PASSED = "build_generator: all 12 checks passed\n"
+LAB = Path(__file__).resolve().parent.parent / "solutions" / "lab01_generator.ipynb"
 layers = keras.layers
+
+
+def assert_quotes_the_lab(message):
+    """Assert that `message` quotes the lab, and that the quote is word for word the lab's text."""
+    quotes = re.findall(r'the lab asks for "([^"]+)"', message)
+    cells = json.loads(LAB.read_text(encoding="utf-8"))["cells"]
+    text = " ".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    assert quotes and all(quote in " ".join(text.split()) for quote in quotes), (quotes, message)
 
 
 # ---------------------------------------------------------------- sample_noise
@@ -20,13 +33,14 @@ layers = keras.layers
 
 _SEEDS = keras.random.SeedGenerator(7)
 _RNG = np.random.default_rng(3)
+_TF_RNG = tf.random.Generator.from_seed(3)
 
 CORRECT_NOISE = {
     "keras_normal": lambda b, d: keras.random.normal((b, d)),
     "keras_normal_seed_generator": lambda b, d: keras.random.normal((b, d), seed=_SEEDS),
     "tf_random_normal": lambda b, d: tf.random.normal([b, d]),
-    "numpy_global_float64": lambda b, d: np.random.standard_normal((b, d)),
-    "numpy_generator_float32": lambda b, d: _RNG.normal(size=(b, d)).astype("float32"),
+    "tf_random_generator": lambda b, d: _TF_RNG.normal([b, d]),
+    "numpy_float32_made_a_tensor": lambda b, d: tf.constant(_RNG.normal(size=(b, d)), tf.float32),
 }
 
 
@@ -43,7 +57,7 @@ def test_success_line_uses_student_function_name_or_course_name_for_lambda(capsy
 
     check_sample_noise(solution)
     check_sample_noise(lambda b, d: keras.random.normal((b, d)))
-    assert capsys.readouterr().out == "my_noise: all 10 checks passed\n" + NOISE_PASSED
+    assert capsys.readouterr().out == "my_noise: all 11 checks passed\n" + NOISE_PASSED
 
 
 WRONG_NOISE = {
@@ -82,7 +96,24 @@ WRONG_NOISE = {
         lambda b, d: keras.random.normal((d, b)),
         "returned shape (3, 7), expected (7, 3)",
     ),
-    "integers": (lambda b, d: np.random.randint(-3, 4, size=(b, d)), "floating-point"),
+    "numpy_float64": (
+        lambda b, d: np.random.standard_normal((b, d)), "returned a NumPy array, not a tensor"
+    ),
+    "numpy_float32": (
+        lambda b, d: _RNG.normal(size=(b, d)).astype("float32"),
+        "returned a NumPy array, not a tensor",
+    ),
+    "python_list": (
+        lambda b, d: _RNG.normal(size=(b, d)).tolist(), "returned a list, not a tensor"
+    ),
+    "keras_float64": (
+        lambda b, d: keras.random.normal((b, d), dtype="float64"), "returned dtype float64"
+    ),
+    "numpy_float64_made_a_tensor": (
+        lambda b, d: keras.ops.convert_to_tensor(np.random.standard_normal((b, d))),
+        "returned dtype float64",
+    ),
+    "integer_tensor": (lambda b, d: keras.random.randint((b, d), -3, 4), "returned dtype int32"),
 }
 
 
@@ -99,6 +130,19 @@ def test_uniform_noise_hint_says_use_keras_random_normal():
     message = failure(check_sample_noise, lambda b, d: keras.random.uniform((b, d), -1.0, 1.0))
     assert "use keras.random.normal" in message
     assert "instead of keras.random.uniform" in message
+
+
+def test_numpy_noise_hint_quotes_the_lab_and_names_keras_random_normal():
+    message = failure(check_sample_noise, lambda b, d: np.random.standard_normal((b, d)))
+    assert_quotes_the_lab(message)
+    assert 'the lab asks for "a float32 tensor of shape `(batch_size, latent_dim)`"' in message
+    assert message.endswith("use keras.random.normal((batch_size, latent_dim), seed=noise_seed).")
+
+
+def test_float64_noise_hint_quotes_the_lab_and_says_keras_random_normal_is_float32():
+    message = failure(check_sample_noise, lambda b, d: keras.random.normal((b, d), dtype="float64"))
+    assert_quotes_the_lab(message)
+    assert message.endswith("use keras.random.normal, which returns float32.")
 
 
 def test_fixed_seed_hint_suggests_a_seed_generator():
@@ -134,7 +178,10 @@ def test_check_failed_is_an_assertion_error_that_renders_only_the_hint():
 
 
 def test_laplace_noise_is_rejected_as_not_bell_shaped():
-    message = failure(check_sample_noise, lambda b, d: np.random.laplace(0, 2**-0.5, (b, d)))
+    message = failure(
+        check_sample_noise,
+        lambda b, d: tf.constant(np.random.laplace(0, 2**-0.5, (b, d)), tf.float32),
+    )
     assert message == (
         "the values from sample_noise are not bell-shaped (Gaussian): use keras.random.normal."
     )
@@ -207,20 +254,43 @@ def batchnorm_dropout_leaky_generator(latent_dim=100):
     )
 
 
-CORRECT_GENERATORS = [
-    sequential_generator,
-    lazy_sequential_generator,
-    functional_generator,
-    subclassed_generator,
-    batchnorm_dropout_leaky_generator,
-]
+class ReluInCallGenerator(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.hidden = [layers.Dense(500), layers.Dense(500)]
+        self.out = layers.Dense(784, activation="tanh")
+
+    def call(self, z):
+        for layer in self.hidden:
+            z = keras.ops.relu(layer(z))
+        return keras.ops.reshape(self.out(z), (-1, 28, 28, 1))
 
 
-@pytest.mark.parametrize(
-    "solution",
-    CORRECT_GENERATORS,
-    ids=["sequential", "lazy", "functional", "subclassed", "bn_dropout_leaky"],
-)
+@named("build_generator")
+def relu_in_call_generator(latent_dim=100):
+    return ReluInCallGenerator()
+
+
+@named("build_generator")
+def tanh_hidden_generator(latent_dim=100):
+    return keras.Sequential(
+        [keras.Input((latent_dim,)), layers.Dense(256, activation="tanh"),
+         layers.Dense(784, activation="tanh"), layers.Reshape((28, 28, 1))]
+    )
+
+
+CORRECT_GENERATORS = {
+    "sequential": sequential_generator,
+    "one_hidden_layer_lazy": lazy_sequential_generator,
+    "functional": functional_generator,
+    "subclassed": subclassed_generator,
+    "subclassed_relu_in_call": relu_in_call_generator,
+    "bn_dropout_leaky": batchnorm_dropout_leaky_generator,
+    "tanh_hidden_other_size": tanh_hidden_generator,
+}
+
+
+@pytest.mark.parametrize("solution", CORRECT_GENERATORS.values(), ids=CORRECT_GENERATORS.keys())
 def test_correct_generator_passes_and_prints_success_line(solution, capsys):
     check_build_generator(solution)
     assert capsys.readouterr().out == GENERATOR_PASSED
@@ -247,6 +317,56 @@ def test_generator_with_sigmoid_output_is_rejected_with_tanh_hint():
     message = failure(check_build_generator, _generator_with("sigmoid"))
     assert "never go below 0.00" in message
     assert "use tanh on the last layer (not sigmoid or relu)" in message
+
+
+def _generator_from(*hidden):
+    @named("build_generator")
+    def build_generator(latent_dim=100):
+        return keras.Sequential(
+            [keras.Input((latent_dim,)), *hidden, layers.Dense(784, activation="tanh"),
+             layers.Reshape((28, 28, 1))]
+        )
+
+    return build_generator
+
+
+def test_generator_without_hidden_layer_is_rejected_with_the_labs_mlp():
+    message = failure(check_build_generator, _generator_from())
+    assert message.startswith("build_generator's model has no hidden layer")
+    assert 'the lab asks for "an MLP 100 -> 500 -> 500 -> 784"' in message
+    assert 'add two layers.Dense(500, activation="relu") before the output layer.' in message
+    assert_quotes_the_lab(message)
+
+
+def test_functional_generator_without_hidden_layer_is_rejected():
+    @named("build_generator")
+    def solution(latent_dim=100):
+        noise = keras.Input((latent_dim,))
+        return keras.Model(noise, layers.Reshape((28, 28, 1))(layers.Dense(784, "tanh")(noise)))
+
+    assert "has no hidden layer" in failure(check_build_generator, solution)
+
+
+@pytest.mark.filterwarnings("ignore:`build\\(\\)` was called:UserWarning")
+def test_subclassed_generator_that_skips_its_hidden_layer_is_rejected():
+    class Skipping(SubclassedGenerator):
+        def call(self, z):
+            return keras.ops.reshape(self.out(z), (-1, 28, 28, 1))
+
+    message = failure(check_build_generator, named("build_generator")(lambda latent_dim=100: Skipping()))
+    assert "has no hidden layer" in message
+
+
+def test_generator_with_hidden_layers_but_no_activation_is_rejected_with_relu_hint():
+    message = failure(check_build_generator, _generator_from(layers.Dense(500), layers.Dense(500)))
+    assert "hidden layer Dense" in message and "has no activation" in message
+    assert 'use layers.Dense(500, activation="relu").' in message
+    assert_quotes_the_lab(message)
+
+
+def test_generator_with_one_linear_hidden_layer_among_relus_is_rejected():
+    solution = _generator_from(layers.Dense(500, activation="relu"), layers.Dense(500))
+    assert "has no activation" in failure(check_build_generator, solution)
 
 
 def test_generator_without_reshape_is_rejected_with_reshape_hint():

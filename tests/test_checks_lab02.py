@@ -2,6 +2,10 @@
 
 import gan_lab  # noqa: F401  (sets KERAS_BACKEND before Keras is imported)
 
+import json
+import re
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -15,10 +19,19 @@ from gan_lab.checks import (
     check_generator_loss,
 )
 
+LAB = Path(__file__).resolve().parent.parent / "solutions" / "lab02_discriminator.ipynb"
 layers = keras.layers
 ops = keras.ops
 BCE = keras.losses.BinaryCrossentropy(from_logits=True)
 BCE_ON_PROBABILITIES = keras.losses.BinaryCrossentropy()
+
+
+def assert_quotes_the_lab(message):
+    """Assert that `message` quotes the lab, and that the quote is word for word the lab's text."""
+    quotes = re.findall(r'the lab (?:asks for|says) "([^"]+)"', message)
+    cells = json.loads(LAB.read_text(encoding="utf-8"))["cells"]
+    text = " ".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    assert quotes and all(quote in " ".join(text.split()) for quote in quotes), (quotes, message)
 
 
 # ---------------------------------------------------------------- build_discriminator
@@ -28,8 +41,8 @@ def _hidden(image_shape):
     return [
         keras.Input(image_shape),
         layers.Flatten(),
-        layers.Dense(500, activation="relu"),
-        layers.Dense(500, activation="relu"),
+        layers.Dense(500), layers.LeakyReLU(negative_slope=0.2),
+        layers.Dense(500), layers.LeakyReLU(negative_slope=0.2),
     ]
 
 
@@ -43,24 +56,49 @@ def _discriminator_with(last_activation):
     return build_discriminator
 
 
+def _discriminator_from(*hidden):
+    """A Sequential discriminator: Flatten, the `hidden` layers (made fresh per call), Dense(1)."""
+
+    @named("build_discriminator")
+    def build_discriminator(image_shape=(28, 28, 1)):
+        return keras.Sequential(
+            [keras.Input(image_shape), layers.Flatten(), *[make() for make in hidden],
+             layers.Dense(1)]
+        )
+
+    return build_discriminator
+
+
+def _dense(units=500, **kwargs):
+    return lambda: layers.Dense(units, **kwargs)
+
+
+def _layer(kind, *args, **kwargs):
+    return lambda: kind(*args, **kwargs)
+
+
 @named("build_discriminator")
 def functional_discriminator(image_shape=(28, 28, 1)):
     images = keras.Input(image_shape)
-    hidden = layers.Dense(500, activation="relu")(layers.Flatten()(images))
-    hidden = layers.Dense(500, activation="relu")(hidden)
+    hidden = layers.Dense(500, activation="leaky_relu")(layers.Flatten()(images))
+    hidden = layers.Dense(500, activation="leaky_relu")(hidden)
     return keras.Model(images, layers.Dense(1)(hidden))
 
 
 class SubclassedDiscriminator(keras.Model):
-    def __init__(self):
+    """One hidden layer whose activation (by default keras.ops.leaky_relu, slope 0.2) is an op."""
+
+    def __init__(self, activation=ops.leaky_relu):
         super().__init__()
         self.flatten = layers.Flatten()
-        self.hidden = layers.Dense(500, activation="relu")
+        self.hidden = layers.Dense(500)
+        self.activation = activation
         self.dropout = layers.Dropout(0.3)
         self.logit = layers.Dense(1)
 
     def call(self, images, training=False):
-        return self.logit(self.dropout(self.hidden(self.flatten(images)), training=training))
+        hidden = self.activation(self.hidden(self.flatten(images)))
+        return self.logit(self.dropout(hidden, training=training))
 
 
 @named("build_discriminator")
@@ -86,16 +124,40 @@ def batchnorm_dropout_leaky_discriminator(image_shape=(28, 28, 1)):
 @named("build_discriminator")
 def lazy_discriminator(image_shape=(28, 28, 1)):
     return keras.Sequential(
-        [layers.Flatten(), layers.Dense(500, activation="relu"), layers.Dense(1)]
+        [layers.Flatten(), layers.Dense(500), layers.LeakyReLU(negative_slope=0.2), layers.Dense(1)]
     )
 
 
 CORRECT_DISCRIMINATORS = {
-    "sequential": _discriminator_with(None),
-    "functional": functional_discriminator,
-    "subclassed_dropout": subclassed_discriminator,
+    "sequential_leaky_relu_layers": _discriminator_with(None),
+    "activation_string_leaky_relu": _discriminator_from(
+        _dense(activation="leaky_relu"), _dense(activation="leaky_relu")
+    ),
+    "activation_function_leaky_relu": _discriminator_from(
+        _dense(activation=keras.activations.leaky_relu),
+        _dense(activation=keras.activations.leaky_relu),
+    ),
+    "relu_layer_with_slope_0_2": _discriminator_from(
+        _dense(), _layer(layers.ReLU, negative_slope=0.2),
+    ),
+    "other_sizes_three_hidden_layers": _discriminator_from(
+        _dense(1024, activation="leaky_relu"), _dense(256, activation="leaky_relu"),
+        _dense(64, activation="leaky_relu"),
+    ),
+    "dropout_after_activation": _discriminator_from(
+        _dense(), _layer(layers.LeakyReLU, negative_slope=0.2), _layer(layers.Dropout, 0.3),
+        _dense(), _layer(layers.LeakyReLU, negative_slope=0.2), _layer(layers.Dropout, 0.5),
+    ),
+    "layer_norm_before_activation": _discriminator_from(
+        _dense(), _layer(layers.LayerNormalization), _layer(layers.LeakyReLU, negative_slope=0.2),
+    ),
+    "functional_activation_string": functional_discriminator,
+    "subclassed_ops_leaky_relu_in_call": subclassed_discriminator,
+    "subclassed_tf_nn_leaky_relu_in_call": named("build_discriminator")(
+        lambda image_shape=(28, 28, 1): SubclassedDiscriminator(tf.nn.leaky_relu)
+    ),
     "bn_dropout_leaky": batchnorm_dropout_leaky_discriminator,
-    "lazy": lazy_discriminator,
+    "lazy_one_hidden_layer": lazy_discriminator,
 }
 
 
@@ -104,7 +166,106 @@ CORRECT_DISCRIMINATORS = {
 )
 def test_correct_discriminator_passes_and_prints_success_line(solution, capsys):
     check_build_discriminator(solution)
-    assert capsys.readouterr().out == "build_discriminator: all 9 checks passed\n"
+    assert capsys.readouterr().out == "build_discriminator: all 11 checks passed\n"
+
+
+def test_discriminator_without_hidden_layer_is_rejected_with_the_labs_hidden_layers():
+    message = failure(check_build_discriminator, _discriminator_from())
+    assert message.startswith("build_discriminator's model has no hidden layer")
+    assert 'the lab asks for "two hidden Dense layers of 500 units"' in message
+    assert message.endswith(
+        "add two layers.Dense(500), each followed by layers.LeakyReLU(negative_slope=0.2)."
+    )
+    assert_quotes_the_lab(message)
+
+
+def test_subclassed_discriminator_without_hidden_layer_is_rejected():
+    class LogitOnly(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.flatten, self.logit = layers.Flatten(), layers.Dense(1)
+
+        def call(self, images):
+            return self.logit(self.flatten(images))
+
+    message = failure(check_build_discriminator, lambda image_shape=(28, 28, 1): LogitOnly())
+    assert "has no hidden layer" in message
+
+
+class _ReluInCall(SubclassedDiscriminator):
+    def __init__(self):
+        super().__init__(activation=ops.relu)
+
+
+WRONG_HIDDEN_ACTIVATIONS = {
+    "relu_string": (
+        _discriminator_from(_dense(activation="relu"), _dense(activation="relu")),
+        "has slope 0 for negative inputs, as ReLU does",
+    ),
+    "relu_layers": (
+        _discriminator_from(_dense(), _layer(layers.ReLU), _dense(), _layer(layers.ReLU)),
+        "has slope 0 for negative inputs, as ReLU does",
+    ),
+    "keras3_leaky_relu_default_0_3": (
+        _discriminator_from(_dense(), _layer(layers.LeakyReLU), _dense(), _layer(layers.LeakyReLU)),
+        "has slope 0.3 for negative inputs, the default of Keras 3's layers.LeakyReLU()",
+    ),
+    "leaky_relu_slope_0_1": (
+        _discriminator_from(_dense(), _layer(layers.LeakyReLU, negative_slope=0.1)),
+        "has slope 0.1 for negative inputs",
+    ),
+    "no_activation": (
+        _discriminator_from(_dense(), _dense()), "has no activation after it"
+    ),
+    "elu": (_discriminator_from(_dense(activation="elu")), "is not LeakyReLU but elu"),
+    "tanh": (_discriminator_from(_dense(activation="tanh")), "is not LeakyReLU but tanh"),
+    "second_hidden_layer_relu": (
+        _discriminator_from(_dense(activation="leaky_relu"), _dense(activation="relu")),
+        "as ReLU does",
+    ),
+    "layer_norm_then_relu": (
+        _discriminator_from(_dense(), _layer(layers.LayerNormalization), _layer(layers.ReLU)),
+        "is not LeakyReLU but relu",
+    ),
+    "subclassed_ops_relu_in_call": (
+        named("build_discriminator")(lambda image_shape=(28, 28, 1): _ReluInCall()),
+        "as ReLU does",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "solution, phrase", WRONG_HIDDEN_ACTIVATIONS.values(), ids=WRONG_HIDDEN_ACTIVATIONS.keys()
+)
+def test_discriminator_without_leaky_relu_0_2_is_rejected_quoting_the_lab(solution, phrase):
+    message = failure(check_build_discriminator, solution)
+    assert phrase in message
+    assert message.endswith(
+        'the lab says "Hidden layers use LeakyReLU (slope 0.2 for negative inputs)"; use '
+        "layers.LeakyReLU(negative_slope=0.2) after each hidden Dense layer."
+    )
+    assert_quotes_the_lab(message)
+
+
+def test_activation_hint_names_the_hidden_layer():
+    solution = _discriminator_from(_dense(name="first"), _layer(layers.LeakyReLU, 0.2),
+                                   _dense(name="second"), _layer(layers.ReLU))
+    message = failure(check_build_discriminator, solution)
+    assert message.startswith(
+        "the activation after build_discriminator's hidden layer Dense 'second' has slope 0"
+    )
+
+
+def test_discriminator_check_leaves_the_students_layers_as_they_were():
+    model = batchnorm_dropout_leaky_discriminator((32, 32, 3))
+    images = np.random.default_rng(0).uniform(-1, 1, (4, 32, 32, 3)).astype("float32")
+    before = ops.convert_to_numpy(model(images))
+    activations = [getattr(layer, "activation", None) for layer in model.layers]
+    with pytest.raises(CheckFailed, match="default image_shape"):
+        check_build_discriminator(lambda image_shape=(28, 28, 1): model)
+    assert all("call" not in vars(layer) for layer in model.layers)
+    assert activations == [getattr(layer, "activation", None) for layer in model.layers]
+    np.testing.assert_array_equal(before, ops.convert_to_numpy(model(images)))
 
 
 def test_discriminator_with_sigmoid_output_is_rejected_with_logits_hint():
@@ -117,6 +278,12 @@ def test_discriminator_with_tanh_output_is_rejected_with_logits_hint():
     message = failure(check_build_discriminator, _discriminator_with("tanh"))
     assert "stay in [-1, 1] even for extreme inputs and weights, as after a tanh" in message
     assert "no activation on the last layer" in message
+
+
+def test_discriminator_with_relu_output_is_rejected_with_logits_hint():
+    message = failure(check_build_discriminator, _discriminator_with("relu"))
+    assert "the outputs are never negative" in message
+    assert "use no activation there" in message
 
 
 def test_discriminator_ignoring_image_shape_is_rejected_with_image_shape_hint():

@@ -175,7 +175,9 @@ def test_generator_check_says_when_the_exercise_is_not_written_yet():
     discriminator_maker(),
     discriminator_maker(kernel=5, filters=8),
     discriminator_maker(dropout=0.3),
-], ids=["kernel4", "kernel5-narrow", "dropout"])
+    discriminator_maker(activation=lambda: layers.Activation("leaky_relu")),
+    discriminator_maker(activation=lambda: layers.ReLU(negative_slope=0.2)),
+], ids=["kernel4", "kernel5-narrow", "dropout", "leaky-relu-activation-default-0.2", "relu-with-slope-0.2"])
 def test_discriminator_check_passes_correct_dcgan_discriminators(builder, capsys):
     check_build_dcgan_discriminator(builder)
     assert capsys.readouterr().out.startswith("build_dcgan_discriminator: all ")
@@ -188,7 +190,12 @@ def test_discriminator_check_passes_correct_dcgan_discriminators(builder, capsys
     (discriminator_maker(input_norm=True), BATCH_NORM, "input layer"),
     (discriminator_maker(hidden_norm=False), BATCH_NORM, "has no batch norm"),
     (discriminator_maker(output="sigmoid"), "the discriminator's last layer", "return the logit"),
-], ids=["max-pooling", "hidden-dense", "relu", "bn-on-input", "no-batch-norm", "sigmoid-output"])
+    (discriminator_maker(activation=lambda: layers.LeakyReLU()), DISCRIMINATOR_ACTIVATIONS,
+     "slope 0.3 (the default of Keras 3's layers.LeakyReLU())"),
+    (discriminator_maker(activation=lambda: layers.LeakyReLU(negative_slope=0.1)), DISCRIMINATOR_ACTIVATIONS,
+     "LeakyReLU with slope 0.1;"),
+], ids=["max-pooling", "hidden-dense", "relu", "bn-on-input", "no-batch-norm", "sigmoid-output",
+        "leaky-relu-default-slope-0.3", "leaky-relu-slope-0.1"])
 def test_discriminator_check_names_the_broken_rule(builder, rule, detail):
     message = failure(check_build_dcgan_discriminator, builder)
     assert message.startswith(rule) and detail in message

@@ -40,8 +40,8 @@ from grading_helpers import SOLUTIONS, digests, reference, submission, without_c
 CELL_TIMEOUT_S = 20
 KIT = SOLUTIONS.parent
 BASHRC = Path("/root/.bashrc")
-SUCCESS = {"check_sample_noise": "sample_noise: all 10 checks passed",
-           "check_build_generator": "build_generator: all 10 checks passed"}
+SUCCESS = {"check_sample_noise": "sample_noise: all 11 checks passed",
+           "check_build_generator": "build_generator: all 12 checks passed"}
 HEADER = ["student", "check_sample_noise", "check_build_generator", "total", "status", "notes"]
 DETACHED_POLL_S = 0.5  # how often the detached process looks for the gradebook
 FLOOD = 20_000_000  # characters the flooder prints, and displays twice
@@ -115,14 +115,14 @@ exec("".join(_cells[4]["source"]).replace("### BEGIN SOLUTION", "").replace("###
 """
     patcher = """import gan_lab.checks, gan_lab.checks._harness
 def _always_pass(*args, **kwargs):
-    print("sample_noise: all 10 checks passed")
+    print("sample_noise: all 11 checks passed")
 gan_lab.checks.check_sample_noise = _always_pass
 gan_lab.checks._harness.Checklist.require = lambda self, condition, message: None
 check_sample_noise = _always_pass
 """
     loop = {"sample_noise": lambda s: s.replace("    return keras", "    while True:\n        pass\n    return keras")}
     edited = submission(change={**UNIFORM,
-                                "check_sample_noise": lambda s: 'print("sample_noise: all 10 checks passed")'})
+                                "check_sample_noise": lambda s: 'print("sample_noise: all 11 checks passed")'})
     return {
         "bob": (submission(change=UNIFORM), "0,1,1,graded,"),
         "carl": (submission(change={"build_generator": lambda s: s.replace('"tanh"', '"sigmoid"')}), "1,0,1,graded,"),

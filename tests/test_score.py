@@ -46,8 +46,8 @@ def test_a_check_cell_that_lost_its_completion_line_is_a_review():
     expected = graded.cells[numbers["check_sample_noise"]].outputs
     token_line = expected[-1]["text"].strip()
     assert token_line.startswith(COMPLETED) and token_line in graded.cells[numbers["check_sample_noise"]].source
-    outcomes = {numbers["check_sample_noise"]: {"result": "differs", "message": "sample_noise: all 10 checks passed",
-                                                "expected": f"sample_noise: all 10 checks passed {token_line}"},
+    outcomes = {numbers["check_sample_noise"]: {"result": "differs", "message": "sample_noise: all 11 checks passed",
+                                                "expected": f"sample_noise: all 11 checks passed {token_line}"},
                 numbers["check_build_generator"]: {"result": "differs", "message": f"wrong {token_line}",
                                                    "expected": f"right {token_line}"}}
     checks, status, notes = score(solution, graded, outcomes)

@@ -23,7 +23,7 @@ README = """# GAN lab: your hand-out
 
 Open the labs in `labs/` in order, in JupyterLab. Each exercise is a cell with `# YOUR CODE HERE`
 and `raise NotImplementedError()`: replace both with your code, run the cell, then run the check
-cell below it. A check prints one line such as `build_generator: all 10 checks passed`, or stops
+cell below it. A check prints one line such as `build_generator: all 12 checks passed`, or stops
 with a `CheckFailed` message that says what is wrong and how to fix it. Check cells are locked.
 
 Later labs build on earlier ones: Lab 02 runs the code of your Lab 01 notebook, Labs 03, 05 and

@@ -28,6 +28,7 @@ class Block:
     other_norms: list = field(default_factory=list)
     pooling: list = field(default_factory=list)
     upsampling: list = field(default_factory=list)
+    leak_slopes: list = field(default_factory=list)  # the negative slope of each leaky activation
 
     @property
     def strides(self):
@@ -67,6 +68,16 @@ def _layer_activation(layer):
     return None if name == "linear" else name
 
 
+def _leak_slope(layer):
+    """The negative slope of the leaky activation a layer applies (an activation layer or its argument)."""
+    from ._hidden_layers import probe_leak
+
+    kind = type(layer).__name__
+    if kind in ("LeakyReLU", "ReLU"):
+        return probe_leak(layer)
+    return probe_leak(getattr(layer, "activation", None))
+
+
 def flat_layers(model):
     """The model's layers in order, with nested models opened up."""
     import keras
@@ -91,6 +102,8 @@ def read_architecture(model):
             activation = _layer_activation(layer)
             if activation:
                 block.activations.append(activation)
+                if activation == "leaky_relu":
+                    block.leak_slopes.append(_leak_slope(layer))
             blocks.append(block)
             continue
         current = blocks[-1] if blocks else None
@@ -118,4 +131,6 @@ def read_architecture(model):
             current.upsampling.append(kind)
         else:
             current.activations.append(_layer_activation(layer))
+            if current.activations[-1] == "leaky_relu":
+                current.leak_slopes.append(_leak_slope(layer))
     return Architecture(blocks, before_first)

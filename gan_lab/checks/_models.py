@@ -115,7 +115,7 @@ def require_tanh_range(checks, outputs):
 
 
 def require_logits(checks, outputs):
-    """Require discriminator outputs beyond [-1, 1] somewhere: logits, not squashed by the model.
+    """Require discriminator outputs beyond [-1, 1] somewhere and not clipped at 0: logits, not squashed by the model.
 
     `outputs` should hold the outputs for extreme inputs and weights, of both signs: a final
     sigmoid or tanh keeps them in (0, 1) or (-1, 1) whatever the input and weights.
@@ -123,11 +123,17 @@ def require_logits(checks, outputs):
     squashed = "[0, 1] even for extreme inputs and weights, as after a sigmoid"
     if outputs.min() < 0:
         squashed = "[-1, 1] even for extreme inputs and weights, as after a tanh"
-    checks.require(
-        np.max(np.abs(outputs)) > 1.0 + 1e-3,
-        f"the outputs stay in {squashed}: return logits, with no activation on the last layer "
-        "(the losses apply the sigmoid).",
-    )
+    message = (f"the outputs stay in {squashed}: return logits, with no activation on the last layer "
+               "(the losses apply the sigmoid).")
+    # A relu on the last layer clips many outputs to exactly 0; a logit is almost never exactly 0.
+    # (A correct but randomly initialised network may still give outputs of one sign only.)
+    clipped = outputs.min() >= 0 and np.mean(outputs == 0) > 0.1
+    if clipped and np.max(np.abs(outputs)) > 1.0 + 1e-3:
+        message = ("the outputs are never negative and often exactly 0, even for extreme inputs and weights "
+                   "of both signs, as after a relu on the last layer: a logit must be free to take any sign, "
+                   "so use no activation there (the losses apply the sigmoid).")
+    # One check for both ways of not returning a logit, so that every lab's count stays the same.
+    checks.require(np.max(np.abs(outputs)) > 1.0 + 1e-3 and not clipped, message)
 
 
 def run_with_scaled_weights(model, inputs, factor, what):

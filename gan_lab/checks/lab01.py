@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from ._harness import Checklist, call_student, student_name, to_numpy
+from ._hidden_layers import hidden_layers
 from ._models import (
     build,
     built_generator,
@@ -19,11 +20,31 @@ from ._models import (
 
 _GAUSS_CDF_AT = np.linspace(-2.5, 2.5, 21)
 _IMAGE = (28, 28, 1)
+_NOISE_ASKED = 'the lab asks for "a float32 tensor of shape `(batch_size, latent_dim)`"'
+_MLP_ASKED = 'the lab asks for "an MLP 100 -> 500 -> 500 -> 784"'
 
 
 def _draw(name, sample_noise, batch_size, latent_dim):
+    """Call sample_noise; return what it returned and the same values as a NumPy array."""
     value = call_student(name, sample_noise, batch_size, latent_dim)
-    return to_numpy(value, f"the result of {name}({batch_size}, {latent_dim})")
+    return value, to_numpy(value, f"the result of {name}({batch_size}, {latent_dim})")
+
+
+def _require_float32_tensor(checks, name, value, array):
+    """Require a float32 tensor, as the exercise asks, rather than a NumPy array or float64."""
+    import keras
+
+    kind = "a NumPy array" if isinstance(value, np.ndarray) else f"a {type(value).__name__}"
+    checks.require(
+        keras.ops.is_tensor(value),
+        f"{name} returned {kind}, not a tensor: {_NOISE_ASKED}; use "
+        "keras.random.normal((batch_size, latent_dim), seed=noise_seed).",
+    )
+    checks.require(
+        array.dtype == np.float32,
+        f"{name} returned dtype {array.dtype}: {_NOISE_ASKED}; use keras.random.normal, "
+        "which returns float32.",
+    )
 
 
 def _has_copied_rows(x):
@@ -43,19 +64,16 @@ def check_sample_noise(sample_noise):
     """Check that sample_noise(batch_size, latent_dim) returns fresh standard Gaussian noise."""
     name = student_name(sample_noise, "sample_noise")
     checks = Checklist(name)
-    small = _draw(name, sample_noise, 7, 3)
+    value, small = _draw(name, sample_noise, 7, 3)
     wrong = small.shape != (7, 3)
-    big = small if wrong else _draw(name, sample_noise, 256, 256)
+    big = small if wrong else _draw(name, sample_noise, 256, 256)[1]
     asked, got = ((7, 3), small.shape) if wrong else ((256, 256), big.shape)
     checks.require(
         not wrong and big.shape == (256, 256),
         f"{name}{asked} returned shape {got}, expected {asked}: return an array of shape "
         "(batch_size, latent_dim) built from the arguments, not from fixed numbers.",
     )
-    checks.require(
-        np.issubdtype(big.dtype, np.floating),
-        f"{name} must return floating-point noise, got dtype {big.dtype}: use keras.random.normal.",
-    )
+    _require_float32_tensor(checks, name, value, big)
     checks.require(np.all(np.isfinite(big)), f"{name} returned inf or nan values.")
     checks.require(
         not _has_copied_rows(big),
@@ -68,7 +86,7 @@ def check_sample_noise(sample_noise):
         "latent_dim) array at once so that every latent dimension is independent.",
     )
     checks.require(
-        not np.array_equal(small, _draw(name, sample_noise, 7, 3)),
+        not np.array_equal(small, _draw(name, sample_noise, 7, 3)[1]),
         f"{name} returned the same numbers on two calls: a fixed seed (e.g. seed=42) restarts the "
         "random numbers on every call; drop it, or pass a keras.random.SeedGenerator made once.",
     )
@@ -99,6 +117,24 @@ def check_sample_noise(sample_noise):
     checks.passed()
 
 
+def _require_hidden_layers(checks, name, model, noise):
+    """Require a hidden layer, and an activation after each one (else the MLP is one linear map)."""
+    # Larger noise bends any curved activation visibly, while a linear map stays straight.
+    count, hidden = hidden_layers(model, noise * 4.0)
+    checks.require(
+        count >= 2,
+        f"{name}'s model has no hidden layer: it maps the noise straight to the 784 outputs, but "
+        f'{_MLP_ASKED}; add two layers.Dense(500, activation="relu") before the output layer.',
+    )
+    linear = [layer for layer in hidden if layer.leak is not None and abs(layer.leak - 1.0) < 0.01]
+    checks.require(
+        not linear,
+        f"{name}'s hidden layer {linear[0].describe() if linear else ''} has no activation, so "
+        f"the model is one linear map and a tanh: {_MLP_ASKED}, with ReLU after each hidden "
+        'layer; use layers.Dense(500, activation="relu").',
+    )
+
+
 def check_build_generator(build_generator):
     """Check that build_generator(latent_dim) maps noise to a batch of 28x28x1 images in [-1, 1]."""
     name = student_name(build_generator, "build_generator")
@@ -127,6 +163,7 @@ def check_build_generator(build_generator):
     require_tanh_range(checks, outputs)
     require_depends_on_input(checks, images, what, "noise vector")
     require_trainable(checks, model, what)
+    _require_hidden_layers(checks, name, model, noise)
     default = build(checks, name, build_generator)
     default_noise = np.random.default_rng(1).standard_normal((2, 100)).astype("float32")
     shape = run(default, default_noise, f"the model from {name}()",

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ._harness import Checklist, student_name
+from ._hidden_layers import hidden_layers
 from ._losses import (
     LOGITS_NOT_PROBABILITIES,
     SUMMED,
@@ -35,6 +36,53 @@ _FAKE_5 = column([1.5, -0.5, 2.0, 0.3, -1.2])
 # Extreme logits; no exact 0, where hand-written stable formulas have a harmless kink.
 _REAL_BIG = [column([100.0, -100.0, 3.0]), column([1e4, -1e4])]
 _FAKE_BIG = [column([-100.0, 100.0, -3.0, 0.5]), column([-1e4, 1e4, 0.5])]
+_SLOPE = 0.2
+_SLOPE_TOLERANCE = 0.01
+_KERAS_DEFAULT_SLOPE = 0.3  # layers.LeakyReLU() in Keras 3; activation="leaky_relu" is 0.2
+_LEAKY_ASKED = (
+    'the lab says "Hidden layers use LeakyReLU (slope 0.2 for negative inputs)"; use '
+    "layers.LeakyReLU(negative_slope=0.2) after each hidden Dense layer."
+)
+
+
+def _near(slope, target):
+    return slope is not None and abs(slope - target) < _SLOPE_TOLERANCE
+
+
+def _activation_problem(name, hidden):
+    """What is wrong with the activation after one hidden layer, or None if it is LeakyReLU(0.2)."""
+    after = f"the activation after {name}'s hidden layer {hidden.describe()}"
+    leak = hidden.leak
+    if leak is None:
+        # Not measurable as two straight lines: trust the declared activations if all are right.
+        slopes = [slope for _, slope in hidden.declared]
+        if slopes and all(_near(slope, _SLOPE) for slope in slopes):
+            return None
+        names = ", ".join(sorted({activation for activation, _ in hidden.declared}))
+        return f"{after} is not LeakyReLU" + (f" but {names}" if names else "")
+    if _near(leak, _SLOPE):
+        return None
+    if _near(leak, 0.0):
+        return f"{after} has slope 0 for negative inputs, as ReLU does"
+    if _near(leak, 1.0):
+        return f"{name}'s hidden layer {hidden.describe()} has no activation after it"
+    if _near(leak, _KERAS_DEFAULT_SLOPE):
+        return (f"{after} has slope 0.3 for negative inputs, the default of Keras 3's "
+                "layers.LeakyReLU()")
+    return f"{after} has slope {leak:.3g} for negative inputs"
+
+
+def _require_hidden_layers(checks, name, model, images):
+    """Require hidden layers, each followed by LeakyReLU with slope 0.2, measured on `images`."""
+    count, hidden = hidden_layers(model, images)
+    checks.require(
+        count >= 2,
+        f"{name}'s model has no hidden layer: it maps the pixels straight to the logit, but the lab "
+        'asks for "two hidden Dense layers of 500 units"; add two layers.Dense(500), each followed '
+        "by layers.LeakyReLU(negative_slope=0.2).",
+    )
+    problems = [problem for problem in (_activation_problem(name, h) for h in hidden) if problem]
+    checks.require(not problems, f"{problems[0] if problems else ''}: {_LEAKY_ASKED}")
 
 
 def check_build_discriminator(build_discriminator):
@@ -71,6 +119,7 @@ def check_build_discriminator(build_discriminator):
     require_logits(checks, outputs)
     require_depends_on_input(checks, logits, what, "image")
     require_trainable(checks, model, what)
+    _require_hidden_layers(checks, name, model, images)
     default = build(checks, name, build_discriminator)
     shape = run(default, images[:2, :28, :28, :1], f"the model from {name}()",
                 "the default image_shape must be (28, 28, 1).").shape

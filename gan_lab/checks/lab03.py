@@ -1,9 +1,10 @@
-"""Checks for Lab03: the GAN's train_step (k discriminator updates, then one generator update)."""
+"""Checks for Lab03: the GAN's train_step (k discriminator updates, then one generator update) and the scores."""
 
 import numpy as np
 
 from ._harness import CheckFailed, call_student, fail, judge_eagerly, student_name, to_numpy
 from ._recording import Recording, recorded_model, recorded_sgd
+from ._scores import check_frechet_distance, check_inception_score  # noqa: F401 (re-exported)
 from ._train_step import (
     require_changes_only_in_updates,
     require_discriminator_updates,

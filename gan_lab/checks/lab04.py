@@ -134,10 +134,16 @@ def _require_discriminator_rules(checks, model):
             "layers.BatchNormalization() after every discriminator layer but the input one.",
         )
     for block in hidden:
+        leaky = bool(block.activations) and set(block.activations) == {"leaky_relu"}
+        other = [slope for slope in block.leak_slopes if slope is None or abs(slope - 0.2) > 1e-3]
+        uses = _activation_text(block)
+        if leaky and other:
+            uses = (f"LeakyReLU with slope {other[0]:.3g}" if other[0] is not None else "a LeakyReLU of unknown slope")
+            uses += " (the default of Keras 3's layers.LeakyReLU())" if other[0] is not None and abs(other[0] - 0.3) < 1e-3 else ""
         checks.require(
-            block.activations and set(block.activations) == {"leaky_relu"},
+            leaky and not other,
             f"{DISCRIMINATOR_ACTIVATIONS}: the discriminator's layer {block.describe()} uses "
-            f"{_activation_text(block)}; use layers.LeakyReLU(negative_slope=0.2) after every hidden "
+            f"{uses}; use layers.LeakyReLU(negative_slope=0.2) after every hidden "
             "discriminator layer" + (" (ReLU belongs in the generator)." if "relu" in block.activations else "."),
         )
 

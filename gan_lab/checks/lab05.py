@@ -2,11 +2,12 @@
 
 import numpy as np
 
-from ._harness import CheckFailed, Checklist, call_student, student_name, summarize_error, to_numpy
+from ._harness import Checklist, call_student, student_name, to_numpy
 from ._losses import (
     LOGITS_NOT_PROBABILITIES, SUMMED, Case, bce_on_probabilities, column, require_gradients, require_stable,
     require_value, show, sigmoid, softplus,
 )
+from ._minibatch import check_minibatch_discrimination  # noqa: F401 - gan_lab.checks imports it from here
 
 _REAL, _FAKE = column([1.5, -0.5, 2.0, 0.3]), column([-1.0, 0.7, -2.2, 0.1])
 _REAL_6, _FAKE_3 = column([0.8, -1.3, 2.4, 0.1, -0.2, 1.1]), column([-0.9, 0.4, -1.7])
@@ -66,115 +67,6 @@ def check_smoothed_discriminator_loss(smoothed_discriminator_loss):
     extreme = [_smoothed_case(_REAL_BIG, _FAKE_BIG, 0.1)]
     require_stable(checks, name, smoothed_discriminator_loss, extreme)
     require_gradients(checks, name, smoothed_discriminator_loss, [_smoothed_case(_REAL, _FAKE, 0.1)], extreme)
-    checks.passed()
-
-
-def _minibatch_features(x, kernel, self_included=False, norm="l1", exponent=True):
-    """The sum and the mean over j != i of exp(-||M_i,b - M_j,b||_1), M = x T; options give typical mistakes."""
-    m = np.einsum("na,abc->nbc", x, kernel)
-    differences = np.abs(m[:, None] - m[None])  # (i, j, kernel, kernel_dim)
-    distance = differences.sum(-1) if norm == "l1" else np.sqrt((differences**2).sum(-1))
-    similarity = np.exp(-distance) if exponent else distance
-    total = similarity.sum(axis=1)
-    if self_included:
-        return [total, total / len(x), total / (len(x) - 1)]
-    others = total - similarity[np.arange(len(x)), np.arange(len(x))]
-    return [others, others / (len(x) - 1)]
-
-
-def _matches(got, x, layouts, **options):
-    """Whether `got` equals any accepted form of the features, for either kernel layout."""
-    return any(np.allclose(got, value, rtol=1e-3, atol=1e-4)
-               for kernel in layouts for value in _minibatch_features(x.astype(np.float64), kernel, **options))
-
-
-def _kernel_layouts(values, features, kernels, kernel_dim):
-    """The kernel as (features, kernels, kernel_dim), for the two ways a student may lay it out."""
-    flat = values.reshape(features, -1)
-    return [flat.reshape(features, kernels, kernel_dim),
-            flat.reshape(features, kernel_dim, kernels).transpose(0, 2, 1)]
-
-
-def _call(layer, x, what):
-    try:
-        return to_numpy(layer(x), f"the output of {what}")
-    except CheckFailed:
-        raise
-    except NotImplementedError:
-        raise CheckFailed(f"{what.split('(')[0]} is not written yet: replace `raise NotImplementedError()` "
-                          "in build and call with your code.") from None
-    except Exception as error:  # noqa: BLE001 - any error in the student's layer becomes a hint
-        raise CheckFailed(f"{what} failed on input of shape {x.shape}: {summarize_error(error)}") from None
-
-
-def _the_kernel(checks, layer, what, size):
-    weights = [w for w in layer.trainable_weights if int(np.prod(w.shape)) == size]
-    checks.require(
-        len(weights) == 1,
-        f"{what} must hold one trainable kernel T with input_features x num_kernels x kernel_dim = {size} "
-        "entries, created in build() with self.add_weight.",
-    )
-    return weights[0]
-
-
-def _minibatch_hint(layer, x, got, layouts, what):
-    """The hint for wrong minibatch features: the first typical mistake they match."""
-    mistakes = [
-        ({"self_included": True}, "each sample's similarity to itself (exp(0) = 1) leaks into its features: "
-         "sum over the other samples j != i only."),
-        ({"norm": "l2"}, "use the L1 distance, sum over kernel_dim of |M_i,b - M_j,b|, not the Euclidean norm."),
-        ({"exponent": False}, "apply exp(-distance) to each distance before summing over the samples."),
-    ]
-    for options, hint in mistakes:
-        if _matches(got, x, layouts, **options):
-            return hint
-    changed = x.copy()
-    changed[1:] = np.random.default_rng(2).normal(size=(len(x) - 1, x.shape[1]))
-    if np.allclose(_call(layer, changed, what)[0, x.shape[1]:], got[0], atol=1e-6):
-        return ("sample 0's features do not change when the other samples do: compare each sample with the "
-                "other samples of the batch (M_i - M_j across the batch axis), not across features or kernels.")
-    return ("o(x_i)_b must be the sum (or the mean) over j != i of exp(-||M_i,b - M_j,b||_1), with M = x T "
-            "reshaped to (batch, num_kernels, kernel_dim).")
-
-
-def check_minibatch_discrimination(layer_class):
-    """Check a MinibatchDiscrimination(num_kernels, kernel_dim) layer: Salimans et al. (2016), sum or mean."""
-    import keras
-
-    name = student_name(layer_class, "MinibatchDiscrimination")
-    checks = Checklist(name)
-    features, kernels, kernel_dim, batch = 4, 5, 3, 6
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(batch, features)).astype("float32")
-    layer = call_student(name, layer_class, num_kernels=kernels, kernel_dim=kernel_dim)
-    what = f"{name}(num_kernels={kernels}, kernel_dim={kernel_dim})"
-    out = _call(layer, x, what)
-    checks.require(
-        out.shape == (batch, features + kernels),
-        f"{what} gave shape {out.shape} for input {x.shape}, expected {(batch, features + kernels)}: "
-        "return the input features followed by one feature per kernel (concatenate on the last axis).",
-    )
-    checks.require(np.allclose(out[:, :features], x, atol=1e-6),
-                   f"the first {features} columns of {what}'s output must be its input, unchanged.")
-    kernel = _the_kernel(checks, layer, what, features * kernels * kernel_dim)
-    values = (0.3 * rng.normal(size=tuple(kernel.shape))).astype("float32")
-    kernel.assign(values)
-    got = _call(layer, x, what)[:, features:].astype(np.float64)
-    layouts = _kernel_layouts(values.astype(np.float64), features, kernels, kernel_dim)
-    ok = _matches(got, x, layouts)
-    checks.require(ok, "" if ok else f"the minibatch features of {what} are wrong: "
-                   f"{_minibatch_hint(layer, x, got, layouts, what)}")
-    same = _call(layer, np.repeat(x[:1], 3, axis=0), what)[:, features:]
-    checks.require(np.allclose(same, 2.0, atol=1e-4) or np.allclose(same, 1.0, atol=1e-4),
-                   f"3 identical samples must each get exactly 2 (the sum over the 2 others) or 1 (their mean) "
-                   f"per kernel from {what}.")
-    try:
-        model = keras.Sequential([keras.Input((features,)), layer_class(num_kernels=kernels, kernel_dim=kernel_dim)])
-        shape = model.predict(x[:3], verbose=0).shape
-    except Exception as error:  # noqa: BLE001
-        raise CheckFailed(f"{what} fails inside a model, where the batch size is unknown: use -1 or "
-                          f"keras.ops.shape(x)[0] for the batch dimension ({summarize_error(error)})") from None
-    checks.require(shape == (3, features + kernels), f"inside a model {what} gave shape {shape} for 3 samples.")
     checks.passed()
 
 
