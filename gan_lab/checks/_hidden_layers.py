@@ -15,6 +15,8 @@ from ._architecture import _layer_activation
 _MIN_POINTS = 50  # pre-activations needed on each side of 0 to measure a slope
 _FIT_TOLERANCE = 1e-3  # relative misfit below which one side of the map counts as a straight line
 _ACTIVATION_LAYERS = ("Activation", "ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax")
+LEAKY_SLOPE = 0.2  # the negative slope the course's discriminators use (Labs 02 and 04)
+KERAS_LEAKY_DEFAULT = 0.3  # layers.LeakyReLU() in Keras 3; activation="leaky_relu" is 0.2
 _PROBE = np.array([[-2.0, -1.0, 1.0, 2.0]], dtype="float32")
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 from ._harness import Checklist, student_name
-from ._hidden_layers import hidden_layers
+from ._hidden_layers import KERAS_LEAKY_DEFAULT, LEAKY_SLOPE, hidden_layers
 from ._losses import (
     LOGITS_NOT_PROBABILITIES,
     SUMMED,
@@ -36,9 +36,7 @@ _FAKE_5 = column([1.5, -0.5, 2.0, 0.3, -1.2])
 # Extreme logits; no exact 0, where hand-written stable formulas have a harmless kink.
 _REAL_BIG = [column([100.0, -100.0, 3.0]), column([1e4, -1e4])]
 _FAKE_BIG = [column([-100.0, 100.0, -3.0, 0.5]), column([-1e4, 1e4, 0.5])]
-_SLOPE = 0.2
 _SLOPE_TOLERANCE = 0.01
-_KERAS_DEFAULT_SLOPE = 0.3  # layers.LeakyReLU() in Keras 3; activation="leaky_relu" is 0.2
 _LEAKY_ASKED = (
     'the lab says "Hidden layers use LeakyReLU (slope 0.2 for negative inputs)"; use '
     "layers.LeakyReLU(negative_slope=0.2) after each hidden Dense layer."
@@ -56,17 +54,17 @@ def _activation_problem(name, hidden):
     if leak is None:
         # Not measurable as two straight lines: trust the declared activations if all are right.
         slopes = [slope for _, slope in hidden.declared]
-        if slopes and all(_near(slope, _SLOPE) for slope in slopes):
+        if slopes and all(_near(slope, LEAKY_SLOPE) for slope in slopes):
             return None
         names = ", ".join(sorted({activation for activation, _ in hidden.declared}))
         return f"{after} is not LeakyReLU" + (f" but {names}" if names else "")
-    if _near(leak, _SLOPE):
+    if _near(leak, LEAKY_SLOPE):
         return None
     if _near(leak, 0.0):
         return f"{after} has slope 0 for negative inputs, as ReLU does"
     if _near(leak, 1.0):
         return f"{name}'s hidden layer {hidden.describe()} has no activation after it"
-    if _near(leak, _KERAS_DEFAULT_SLOPE):
+    if _near(leak, KERAS_LEAKY_DEFAULT):
         return (f"{after} has slope 0.3 for negative inputs, the default of Keras 3's "
                 "layers.LeakyReLU()")
     return f"{after} has slope {leak:.3g} for negative inputs"

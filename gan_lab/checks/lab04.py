@@ -3,6 +3,7 @@
 import numpy as np
 
 from ._architecture import read_architecture
+from ._hidden_layers import KERAS_LEAKY_DEFAULT, LEAKY_SLOPE
 from ._harness import Checklist, student_name
 from ._models import (
     build,
@@ -135,11 +136,12 @@ def _require_discriminator_rules(checks, model):
         )
     for block in hidden:
         leaky = bool(block.activations) and set(block.activations) == {"leaky_relu"}
-        other = [slope for slope in block.leak_slopes if slope is None or abs(slope - 0.2) > 1e-3]
+        other = [slope for slope in block.leak_slopes if slope is None or abs(slope - LEAKY_SLOPE) > 1e-3]
         uses = _activation_text(block)
         if leaky and other:
             uses = (f"LeakyReLU with slope {other[0]:.3g}" if other[0] is not None else "a LeakyReLU of unknown slope")
-            uses += " (the default of Keras 3's layers.LeakyReLU())" if other[0] is not None and abs(other[0] - 0.3) < 1e-3 else ""
+            if other[0] is not None and abs(other[0] - KERAS_LEAKY_DEFAULT) < 1e-3:
+                uses += " (the default of Keras 3's layers.LeakyReLU())"
         checks.require(
             leaky and not other,
             f"{DISCRIMINATOR_ACTIVATIONS}: the discriminator's layer {block.describe()} uses "
