@@ -8,7 +8,8 @@ fresh pytest process running nbval) over a copy of solutions/ in a temporary fol
 the notebooks write land there, never beside the solutions. A probe notebook beside the copies,
 run in the same nbval process, shows that the difference reached the kernels and that the labs
 found their earlier labs in the copy: without it a pass could succeed without testing anything.
-Both passes start at once, as two processes: a pass alone keeps about one of the 2 cores busy.
+Both passes start at once, as two processes, as soon as the tests are collected (tests/conftest.py)
+and at low priority: they use the cores the rest of the suite leaves idle instead of making it wait.
 """
 
 import contextlib
@@ -17,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -95,27 +97,33 @@ def start_validation(folder, probe_cells, settings):
     """
     notebooks = [write_probe(folder / "gpu_difference_probe.ipynb", probe_cells), *copy_of_solutions(folder)]
     environment = {**os.environ, **settings}
-    command = [sys.executable, "-m", "gan_lab", "validate", *map(str, notebooks),
+    # nice: the pass yields the CPU to the tests running meanwhile, whose cells have short time limits.
+    command = ["nice", "-n", "19", sys.executable, "-m", "gan_lab", "validate", *map(str, notebooks),
                "--pytest-args", "--durations=0"]
-    return subprocess.Popen(command, cwd=folder, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env={name: value for name, value in environment.items() if value is not None},
-                            start_new_session=True)  # its own process group: pytest and kernels stop with it
+    # What it prints goes to a file beside the folder: a pipe nobody reads yet could fill and stall it.
+    with folder.with_suffix(".log").open("w") as log:
+        validation = subprocess.Popen(command, cwd=folder, stdout=log, stderr=subprocess.STDOUT,
+                                      env={name: value for name, value in environment.items() if value is not None},
+                                      start_new_session=True)  # its own process group: pytest and kernels stop with it
+    validation.log = folder.with_suffix(".log")
+    return validation
 
 
 def stop(validation):
     """Stop a running validation (the command, its pytest and their kernels); return what it printed."""
     with contextlib.suppress(ProcessLookupError):  # it may have ended meanwhile
         os.killpg(validation.pid, signal.SIGKILL)
-    return validation.communicate()[0]
+    validation.wait()
+    return validation.log.read_text(errors="replace")
 
 
 def outcome(validation):
     """(exit code, everything it printed) of a started validation, once it has finished."""
     try:
-        printed, _ = validation.communicate(timeout=PASS_TIMEOUT_S)
+        validation.wait(timeout=PASS_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return f"still running after {PASS_TIMEOUT_S} s", stop(validation)
-    return validation.returncode, printed
+    return validation.returncode, validation.log.read_text(errors="replace")
 
 
 def start_xla_pass(folder):
@@ -137,16 +145,33 @@ def start_kernels_pass(folder):
     ], {"GAN_LAB_JIT_COMPILE": "0", "TF_ENABLE_ONEDNN_OPTS": "1" if onednn == "on" else "0"})
 
 
-@pytest.fixture(scope="module")
-def passes(tmp_path_factory):
-    """Both passes, started together, as {name: (folder, process)}: each uses the core the other leaves."""
-    folders = {name: tmp_path_factory.mktemp(name) for name in ("xla", "kernels")}
+_STARTED = pytest.StashKey()
+
+
+def start_passes(config):
+    """Start both passes together in a fresh folder; `passes` finds them, and they stop with the session."""
+    root = Path(tempfile.mkdtemp(prefix="gan-lab-gpu-passes-"))
+    folders = {name: root / name for name in ("xla", "kernels")}
+    for folder in folders.values():
+        folder.mkdir()
     started = {"xla": (folders["xla"], start_xla_pass(folders["xla"])),
                "kernels": (folders["kernels"], start_kernels_pass(folders["kernels"]))}
-    yield started
-    for _, validation in started.values():
-        if validation.poll() is None:  # a test stopped early: its pass is not left running
-            stop(validation)
+    config.stash[_STARTED] = started
+
+    def clean_up():
+        for _, validation in started.values():
+            if validation.poll() is None:  # a test stopped early, or the session was interrupted
+                stop(validation)
+        shutil.rmtree(root, ignore_errors=True)
+    config.add_cleanup(clean_up)
+
+
+@pytest.fixture(scope="module")
+def passes(request):
+    """Both passes as {name: (folder, process)}: each uses the core the other leaves."""
+    if _STARTED not in request.config.stash:  # tests/conftest.py starts them earlier
+        start_passes(request.config)
+    return request.config.stash[_STARTED]
 
 
 def assert_passed(folder, validation):
