@@ -7,11 +7,13 @@ generated per second and, with --epoch-timing, the time of one full-MNIST epoch 
 mixed precision (mixed precision pays off on recent GPUs only; on a CPU it is expected to be slower).
 
     python bench/bench_dcgan.py --epochs 30 [--d-lr 1e-3] [--g-lr 1e-3] [--decay-epochs 0] [--skip-speed]
-                                [--run-dir runs/bench_dcgan]   (run it again to resume)
+                                [--run-dir runs/bench_dcgan] [--noise-seeds 5]   (run it again to resume)
     python bench/bench_dcgan.py [--minutes 20] [--timing-steps 300] [--skip-quality] [--epoch-timing]
 
 `--d-lr`/`--g-lr` try other learning rates than the reference's (separate rates are TTUR) and
 `--decay-epochs N` lowers both linearly to zero over the last N epochs of an `--epochs` run.
+`--noise-seeds K` then scores the run's last generator on K sets of noise (seed 1 is the per-epoch
+scores' own), to show how much of a score is the luck of the samples.
 """
 
 import time
@@ -19,7 +21,7 @@ import time
 import keras
 import numpy as np
 
-from gan_benchmark import benchmark_parser, run_benchmark
+from gan_benchmark import benchmark_parser, noise_spread, run_benchmark
 from gan_lab.data import mnist_dataset
 from gan_lab.training import fixed_noise, set_mixed_precision
 
@@ -92,9 +94,13 @@ if __name__ == "__main__":
     parser.add_argument("--run-dir", default="runs/bench_dcgan",
                         help="checkpoints and scores.txt of an --epochs run; the same command resumes it")
     parser.add_argument("--images", type=int, help="train on this many images only (a quick trial)")
+    parser.add_argument("--noise-seeds", type=int, default=0,
+                        help="after an --epochs run, score its last generator on this many noise seeds")
     arguments = parser.parse_args()
     if arguments.decay_epochs and not arguments.epochs:
         parser.error("--decay-epochs needs --epochs: the decay ends with the last epoch")
+    if arguments.noise_seeds and not arguments.epochs:
+        parser.error("--noise-seeds needs --epochs: it scores the generator that run saved")
     callbacks = []
     if arguments.decay_epochs:
         rates = (arguments.d_lr or 1e-3, arguments.g_lr or 1e-3)
@@ -106,7 +112,11 @@ if __name__ == "__main__":
         arguments.variant += f" epochs={arguments.epochs}"
     if arguments.skip_speed:
         arguments.timing_steps = 0
-    reference = run_benchmark("dcgan", arguments, score_target=9.0, make_gan=variant(arguments), callbacks=callbacks)
+    make_variant = variant(arguments)
+    reference = run_benchmark("dcgan", arguments, score_target=9.0, make_gan=make_variant, callbacks=callbacks)
+    if arguments.noise_seeds:
+        noise_spread(reference, arguments.run_dir, arguments.noise_seeds,
+                     make_gan=make_variant(reference) if make_variant else None)
     print(f"generation: {generation_speed(reference, arguments.seed):.0f} samples/s (batches of 500)")
     if arguments.epoch_timing:
         for mixed in (False, True):

@@ -26,14 +26,14 @@ import tensorflow as tf
 from gan_lab.data import mnist_dataset
 from gan_lab.metrics import evaluate_images
 from gan_lab.authoring.reference import load_reference
-from gan_lab.training import fixed_noise, is_conditional, train_gan
+from gan_lab.training import fixed_noise, is_conditional, restore_training_state, train_gan
 
 SHARE_RANGE = (0.05, 0.15)
 
 
-def evaluate(gan, batch_statistics=False):
+def evaluate(gan, batch_statistics=False, noise_seed=1):
     """Score 10,000 samples from fixed noise (batch_statistics: batch norm in training mode, batches of 500)."""
-    noise = fixed_noise(10000, gan.latent_dim, seed=1)
+    noise = fixed_noise(10000, gan.latent_dim, seed=noise_seed)
     if batch_statistics:
         images = tf.concat([gan.generator(noise[i:i + 500], training=True) for i in range(0, len(noise), 500)], 0)
         return evaluate_images(images.numpy())
@@ -134,6 +134,24 @@ def epoch_run(reference, epochs, seed, score_target, run_dir, make_gan=None, cal
     met = [line.split()[0] for line in log_path.read_text().splitlines() if line.endswith("<- target")]
     print(f"target (score >= {score_target}, every class 5-15%) " +
           (f"first met after epoch {met[0]}" if met else f"NOT met within {epochs} epochs"))
+
+
+def noise_spread(reference, run_dir, noise_seeds, make_gan=None):
+    """Score the generator saved in run_dir on 10,000 samples from each of noise seeds 1..noise_seeds.
+
+    Seed 1 is the noise of the per-epoch scores, so its line repeats the last epoch's; the others show
+    how far a score moves with the samples alone, the yardstick for a target met by a few hundredths.
+    """
+    gan = (make_gan or reference["make_gan"])(seed=0)
+    epoch = restore_training_state(gan, Path(run_dir) / "checkpoint", (28, 28, 1))
+    scores = []
+    for seed in range(1, noise_seeds + 1):
+        result = evaluate(gan, noise_seed=seed)
+        scores.append(result["mnist_score"])
+        print(f"epoch {epoch}, noise seed {seed}: score {result['mnist_score']:.3f}, "
+              f"distance {result['frechet_distance']:.2f}", flush=True)
+    print(f"epoch {epoch} over {noise_seeds} noise seeds: score {statistics.mean(scores):.3f} "
+          f"(from {min(scores):.3f} to {max(scores):.3f})")
 
 
 def plain_step_function(gan, reference):
